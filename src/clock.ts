@@ -1,0 +1,6 @@
+/** Time is a dependency: services and the timer engine ask a Clock, so tests can move it. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

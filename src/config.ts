@@ -1,0 +1,241 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Settings come from two places, each parsed once at startup with zod:
+ * the environment (secrets, ports, URLs) and the YAML config file (how the team runs incidents).
+ * Every problem becomes one line naming the variable or config path, what is wrong and what is expected.
+ */
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const envSchema = z
+  .object({
+    SLACK_BOT_TOKEN: z
+      .string({ error: 'is required (the bot token, xoxb-…)' })
+      .regex(/^xoxb-\S+$/, 'must be a bot token starting with xoxb-'),
+    SLACK_SIGNING_SECRET: z.string().min(1, 'must not be empty').optional(),
+    SLACK_APP_TOKEN: z
+      .string()
+      .regex(/^xapp-\S+$/, 'must be an app-level token starting with xapp- (or unset for HTTP mode)')
+      .optional(),
+    SLACK_API_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' })
+      .default('https://slack.com/api/'),
+    DATABASE_URL: z
+      .string()
+      .regex(
+        /^postgres(ql)?:\/\/\S+$/,
+        'must be a postgres:// or postgresql:// URL (or unset for embedded PGlite)',
+      )
+      .optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    PORT: z.coerce
+      .number({ error: 'must be a port number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535')
+      .default(3000),
+    INCIDENT_CONFIG: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+  });
+
+const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD');
+
+const severitySchema = z.strictObject({
+  id: z
+    .string({ error: 'is required (a short name such as SEV1)' })
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,19}$/, 'must be a short name such as SEV1 (letters, digits, - or _)'),
+  description: z.string().trim().min(1, 'must not be empty').max(150, 'must be at most 150 characters'),
+});
+
+export const DEFAULT_SEVERITIES: Severity[] = [
+  { id: 'SEV1', description: 'Critical: large customer impact, SLA broken or data at risk; public notice' },
+  { id: 'SEV2', description: 'Major: many customers affected, core function down' },
+  { id: 'SEV3', description: 'Partial loss of function, or likely to become SEV2' },
+  { id: 'SEV4', description: 'Minor, no customer impact' },
+  { id: 'SEV5', description: 'Cosmetic; track as a ticket' },
+];
+
+const incidentConfigSchema = z.strictObject({
+  announcements_channel: channelId.optional(),
+  channel_prefix: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,19}$/, 'must be 1-20 lowercase letters, digits, - or _ (such as inc)')
+    .default('inc'),
+  severities: z
+    .array(severitySchema)
+    .min(1, 'must list at least one severity')
+    .max(100, 'must list at most 100 severities')
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((s, i) => {
+        const key = s.id.toUpperCase();
+        if (seen.has(key))
+          ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `"${s.id}" is listed twice` });
+        seen.add(key);
+      });
+    })
+    .default(DEFAULT_SEVERITIES),
+});
+
+export type Severity = z.infer<typeof severitySchema>;
+
+export interface IncidentConfig {
+  announcementsChannel: string | undefined;
+  channelPrefix: string;
+  severities: Severity[];
+}
+
+export interface Config {
+  slack: {
+    botToken: string;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string;
+  };
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  logLevel: LogLevel;
+  /** The config file that was read, if any. */
+  configPath: string | undefined;
+  incident: IncidentConfig;
+}
+
+/** Formats a zod path like ['severities', 2, 'id'] as `severities[2].id`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('');
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return '';
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 60 ? `${text.slice(0, 57)}…: ` : `${text}: `;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function issuesToLines(prefix: string, error: z.ZodError, input: unknown, showValues: boolean): string[] {
+  return error.issues.map((issue) => {
+    const where = formatPath(issue.path) || '(top level)';
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      message = `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    const shown = showValues ? describeValue(valueAt(input, issue.path)) : '';
+    return `${prefix}${where}: ${shown}${message}`;
+  });
+}
+
+/** Parses the YAML config text; `source` names the file in error lines. */
+export function parseIncidentConfig(text: string, source: string): IncidentConfig {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const line = e.linePos?.[0];
+        return `${source}${line ? `:${line.line}:${line.col}` : ''}: not valid YAML (${e.message.split('\n')[0]})`;
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError([`${source}: must be a YAML mapping of settings (such as channel_prefix: inc)`]);
+  }
+  const parsed = incidentConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(issuesToLines(`${source}: `, parsed.error, raw, true));
+  return {
+    announcementsChannel: parsed.data.announcements_channel,
+    channelPrefix: parsed.data.channel_prefix,
+    severities: parsed.data.severities,
+  };
+}
+
+export const DEFAULT_INCIDENT_CONFIG: IncidentConfig = parseIncidentConfig('{}', 'defaults');
+
+export interface LoadOptions {
+  env: Record<string, string | undefined>;
+  readFile?: (path: string) => string;
+  fileExists?: (path: string) => boolean;
+}
+
+/** Reads and validates every setting, collecting all problems before failing. */
+export function loadConfig({
+  env,
+  readFile = (p) => readFileSync(p, 'utf8'),
+  fileExists = existsSync,
+}: LoadOptions): Config {
+  const problems: string[] = [];
+  // Empty variables count as unset: `FOO=` in an env file should not mean "the empty string".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // Values are never echoed for env problems: they may be secrets.
+  const parsedEnv = envSchema.safeParse(cleaned);
+  if (!parsedEnv.success) problems.push(...issuesToLines('', parsedEnv.error, cleaned, false));
+
+  let incident = DEFAULT_INCIDENT_CONFIG;
+  const explicitPath = cleaned.INCIDENT_CONFIG;
+  const configPath =
+    explicitPath ?? (fileExists('./incident.config.yml') ? './incident.config.yml' : undefined);
+  if (configPath) {
+    let text: string | undefined;
+    try {
+      text = readFile(configPath);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      problems.push(`INCIDENT_CONFIG: cannot read ${configPath} (${code}); expected a readable YAML file`);
+    }
+    if (text !== undefined) {
+      try {
+        incident = parseIncidentConfig(text, configPath);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        problems.push(...err.problems);
+      }
+    }
+  }
+
+  if (problems.length > 0 || !parsedEnv.success) throw new ConfigError(problems);
+  const e = parsedEnv.data;
+  return {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+    },
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    configPath,
+    incident,
+  };
+}

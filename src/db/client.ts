@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { schema } from './schema.js';
+
+/** The one database type the services see, whichever driver is underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction handle; use-cases take `Db | Tx` where they can run inside a caller's transaction. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Applies the committed migrations; safe to run from several replicas at once. */
+  migrate(): Promise<void>;
+  /** Throws unless the database answers and the migrations have been applied. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An arbitrary but fixed key for the advisory lock that serialises migrations across replicas. */
+const MIGRATION_LOCK_KEY = 72_410_517;
+
+export function openPostgres(url: string, options: { max?: number } = {}): Database {
+  const client = postgres(url, {
+    max: options.max ?? 10,
+    connect_timeout: 10,
+    idle_timeout: 30,
+    onnotice: () => {},
+  });
+  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  let migrated = false;
+  return {
+    db,
+    kind: 'postgres',
+    async migrate() {
+      // A dedicated single connection holds the advisory lock for the whole run, so two replicas
+      // starting together do not both try to create the tables.
+      const lockClient = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
+      try {
+        await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        await migratePostgres(drizzlePostgres({ client: lockClient }), {
+          migrationsFolder: MIGRATIONS_FOLDER,
+        });
+        await lockClient`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+      } finally {
+        await lockClient.end({ timeout: 5 });
+      }
+      migrated = true;
+    },
+    async ready() {
+      await db.execute(sql`select 1`);
+      if (!migrated) throw new Error('migrations not applied yet');
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+/** Embedded PostgreSQL (WASM) in one process: `dataDir` on disk, or in memory when undefined. */
+export async function openPglite(dataDir: string | undefined): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const pg = drizzlePglite({ client, schema });
+  const db = pg as unknown as Db;
+  let migrated = false;
+  return {
+    db,
+    kind: 'pglite',
+    async migrate() {
+      await migratePglite(pg, { migrationsFolder: MIGRATIONS_FOLDER });
+      migrated = true;
+    },
+    async ready() {
+      await db.execute(sql`select 1`);
+      if (!migrated) throw new Error('migrations not applied yet');
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+export async function openDatabase(options: { url: string | undefined; dataDir: string }): Promise<Database> {
+  return options.url ? openPostgres(options.url) : openPglite(options.dataDir);
+}
+
+/** The SQLSTATE of a database error, looking through drizzle's wrapping. */
+export function sqlState(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

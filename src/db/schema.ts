@@ -1,0 +1,145 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** One row per workspace: the last incident number handed out (gapless, see declare). */
+export const teamCounters = pgTable('team_counters', {
+  teamId: text('team_id').primaryKey(),
+  lastNumber: integer('last_number').notNull(),
+});
+
+export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    teamId: text('team_id').notNull(),
+    number: integer('number').notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    severity: text('severity').notNull(),
+    status: text('status').$type<IncidentStatus>().notNull().default('investigating'),
+    isPrivate: boolean('is_private').notNull().default(false),
+    isTest: boolean('is_test').notNull().default(false),
+    reporterId: text('reporter_id').notNull(),
+    /** Where /incident was typed; may be a DM or a channel the bot is not in. */
+    sourceChannelId: text('source_channel_id'),
+    /** Idempotency key of the declaration (the modal's view.id): a retried submission finds its incident. */
+    declareKey: text('declare_key').notNull(),
+    /** The channel name the bot intends to use (recorded before conversations.create is called). */
+    channelName: text('channel_name').notNull(),
+    channelId: text('channel_id'),
+    cardTs: text('card_ts'),
+    announcementChannelId: text('announcement_channel_id'),
+    announcementTs: text('announcement_ts'),
+    // Setup steps after the channel and card: true once settled, i.e. done or failed for good (the timeline
+    // says which). A retried setup job skips settled steps, so nothing is done twice.
+    invitesSettled: boolean('invites_settled').notNull().default(false),
+    topicSettled: boolean('topic_settled').notNull().default(false),
+    pinSettled: boolean('pin_settled').notNull().default(false),
+    announceSettled: boolean('announce_settled').notNull().default(false),
+    notifySettled: boolean('notify_settled').notNull().default(false),
+    declaredAt: tstz('declared_at').notNull(),
+    acknowledgedAt: tstz('acknowledged_at'),
+    mitigatedAt: tstz('mitigated_at'),
+    resolvedAt: tstz('resolved_at'),
+    updatedAt: tstz('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('incidents_team_number_uq').on(t.teamId, t.number),
+    uniqueIndex('incidents_team_declare_key_uq').on(t.teamId, t.declareKey),
+    uniqueIndex('incidents_team_channel_uq').on(t.teamId, t.channelId),
+  ],
+);
+
+export const ROLES = ['commander', 'deputy', 'liaison', 'scribe'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Role assignments with their history: the current holder has relieved_at null. */
+export const incidentRoles = pgTable(
+  'incident_roles',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id, { onDelete: 'cascade' }),
+    role: text('role').$type<Role>().notNull(),
+    userId: text('user_id').notNull(),
+    assignedBy: text('assigned_by').notNull(),
+    assignedAt: tstz('assigned_at').notNull(),
+    relievedAt: tstz('relieved_at'),
+  },
+  (t) => [
+    uniqueIndex('incident_roles_current_uq').on(t.incidentId, t.role).where(sql`${t.relievedAt} is null`),
+  ],
+);
+
+/** The append-only memory of an incident; every state change writes here in its own transaction. */
+export const timelineEvents = pgTable(
+  'timeline_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    actorId: text('actor_id'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    occurredAt: tstz('occurred_at').notNull(),
+  },
+  (t) => [index('timeline_events_incident_idx').on(t.incidentId, t.id)],
+);
+
+export const TIMER_STATUSES = ['pending', 'done', 'failed', 'cancelled'] as const;
+export type TimerStatus = (typeof TIMER_STATUSES)[number];
+
+/**
+ * Durable timers and jobs. A row is claimable when pending and due; claiming moves due_at forward by
+ * the lease, so a crashed worker's row becomes due again when its lease runs out. The partial index on
+ * due_at keeps a claim proportional to the rows that are due, not to the table.
+ */
+export const timers = pgTable(
+  'timers',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    key: text('key').notNull(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    status: text('status').$type<TimerStatus>().notNull().default('pending'),
+    /** When the timer was meant to fire (firing lag is measured from here). */
+    scheduledFor: tstz('scheduled_for').notNull(),
+    /** When it may next be claimed: scheduled_for, then lease expiry or the retry backoff. */
+    dueAt: tstz('due_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Fencing token of the current lease: only its holder may complete or release the row. */
+    leaseToken: text('lease_token'),
+    lastError: text('last_error'),
+    createdAt: tstz('created_at').notNull(),
+    finishedAt: tstz('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('timers_key_uq').on(t.key),
+    index('timers_pending_due_idx').on(t.dueAt).where(sql`${t.status} = 'pending'`),
+  ],
+);
+
+export const schema = { teamCounters, incidents, incidentRoles, timelineEvents, timers };
+
+export type IncidentRow = typeof incidents.$inferSelect;
+export type TimerRow = typeof timers.$inferSelect;
+export type TimelineEventRow = typeof timelineEvents.$inferSelect;
+export type RoleRow = typeof incidentRoles.$inferSelect;

@@ -1,0 +1,184 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { IncidentConfig } from '../config.js';
+import { type Db, sqlState } from '../db/client.js';
+import { type IncidentRow, incidentRoles, incidents, teamCounters } from '../db/schema.js';
+import { stripControl } from '../slack/text.js';
+import { recordEvent } from '../timeline/timeline.js';
+import { scheduleTimer } from '../timers/engine.js';
+import { channelName } from './naming.js';
+
+export const TITLE_MAX = 150;
+export const SUMMARY_MAX = 3000;
+export const PROVISION_KIND = 'incident.provision';
+export const provisionKey = (incidentId: string) => `incident:${incidentId}:provision`;
+
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const codePoints = (s: string) => Array.from(s).length;
+
+/** The declare form's fields, validated; each message is shown under its field. */
+export function declareFormSchema(severities: { id: string }[]) {
+  const known = new Set(severities.map((s) => s.id));
+  return z.object({
+    title: z
+      .string()
+      .default('')
+      .transform((s) => stripControl(s).replace(/\s+/g, ' ').trim())
+      .refine((s) => s.length > 0, 'Give the incident a title.')
+      .refine((s) => codePoints(s) <= TITLE_MAX, {
+        error: (iss) =>
+          `Keep the title to ${TITLE_MAX} characters or fewer (this one has ${codePoints(String(iss.input))}).`,
+      }),
+    severity: z.string({ error: 'Choose a severity.' }).refine((s) => known.has(s), {
+      error: (iss) => `"${String(iss.input)}" is not a severity; choose one from the list.`,
+    }),
+    summary: z
+      .string()
+      .nullish()
+      .transform((s) => stripControl(s ?? '').trim())
+      .refine((s) => codePoints(s) <= SUMMARY_MAX, `Keep the summary to ${SUMMARY_MAX} characters or fewer.`),
+    commanderId: z
+      .string()
+      .regex(USER_ID, 'Choose a person from the list.')
+      .nullish()
+      .transform((s) => s ?? undefined),
+    isPrivate: z.boolean().default(false),
+    isTest: z.boolean().default(false),
+  });
+}
+
+export type DeclareFields = z.output<ReturnType<typeof declareFormSchema>>;
+export type DeclareFieldErrors = Partial<Record<keyof DeclareFields, string>>;
+
+/** Validates raw form values; returns the clean fields or one message per bad field. */
+export function validateDeclareForm(
+  raw: Record<string, unknown>,
+  severities: { id: string }[],
+): { ok: true; fields: DeclareFields } | { ok: false; errors: DeclareFieldErrors } {
+  const parsed = declareFormSchema(severities).safeParse(raw);
+  if (parsed.success) return { ok: true, fields: parsed.data };
+  const errors: DeclareFieldErrors = {};
+  for (const issue of parsed.error.issues) {
+    const field = issue.path[0] as keyof DeclareFields;
+    errors[field] ??= issue.message;
+  }
+  return { ok: false, errors };
+}
+
+export interface DeclareRequest extends DeclareFields {
+  teamId: string;
+  reporterId: string;
+  /** Idempotency key from Slack (the modal's view.id): the same key always means the same incident. */
+  declareKey: string;
+  sourceChannelId: string | undefined;
+}
+
+export interface DeclareDeps {
+  db: Db;
+  clock: Clock;
+  config: IncidentConfig;
+}
+
+/**
+ * Declares an incident in one transaction: the next per-workspace number, the incident, its commander
+ * role, the timeline, and the durable job that creates the channel, card and announcement. A second
+ * call with the same declareKey (Slack retry, double click) returns the first incident unchanged.
+ */
+export async function declareIncident(
+  deps: DeclareDeps,
+  req: DeclareRequest,
+): Promise<{ incident: IncidentRow; created: boolean }> {
+  const existing = await findByDeclareKey(deps.db, req.teamId, req.declareKey);
+  if (existing) return { incident: existing, created: false };
+  try {
+    const incident = await deps.db.transaction(async (tx) => {
+      const now = deps.clock.now();
+      // The counter row's lock serialises concurrent declarations of one workspace; a rollback gives the
+      // number back, so numbers stay gapless.
+      const [counter] = await tx
+        .insert(teamCounters)
+        .values({ teamId: req.teamId, lastNumber: 1 })
+        .onConflictDoUpdate({
+          target: teamCounters.teamId,
+          set: { lastNumber: sql`${teamCounters.lastNumber} + 1` },
+        })
+        .returning({ number: teamCounters.lastNumber });
+      const number = counter?.number ?? 1;
+      const [row] = await tx
+        .insert(incidents)
+        .values({
+          teamId: req.teamId,
+          number,
+          title: req.title,
+          summary: req.summary,
+          severity: req.severity,
+          isPrivate: req.isPrivate,
+          isTest: req.isTest,
+          reporterId: req.reporterId,
+          sourceChannelId: req.sourceChannelId,
+          declareKey: req.declareKey,
+          channelName: channelName(deps.config.channelPrefix, number, req.title),
+          declaredAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      if (!row) throw new Error('insert returned no incident');
+      await recordEvent(tx, {
+        incidentId: row.id,
+        kind: 'declared',
+        actorId: req.reporterId,
+        at: now,
+        data: {
+          number,
+          title: req.title,
+          severity: req.severity,
+          private: req.isPrivate,
+          test: req.isTest,
+        },
+      });
+      if (req.commanderId) {
+        await tx.insert(incidentRoles).values({
+          incidentId: row.id,
+          role: 'commander',
+          userId: req.commanderId,
+          assignedBy: req.reporterId,
+          assignedAt: now,
+        });
+        await recordEvent(tx, {
+          incidentId: row.id,
+          kind: 'role_assigned',
+          actorId: req.reporterId,
+          at: now,
+          data: { role: 'commander', userId: req.commanderId },
+        });
+      }
+      await scheduleTimer(
+        tx,
+        { key: provisionKey(row.id), kind: PROVISION_KIND, dueAt: now, payload: { incidentId: row.id } },
+        now,
+      );
+      return row;
+    });
+    return { incident, created: true };
+  } catch (err) {
+    // Two copies of one submission raced: the loser's transaction rolled back; answer with the winner's.
+    if (sqlState(err) === '23505') {
+      const winner = await findByDeclareKey(deps.db, req.teamId, req.declareKey);
+      if (winner) return { incident: winner, created: false };
+    }
+    throw err;
+  }
+}
+
+async function findByDeclareKey(
+  db: Db,
+  teamId: string,
+  declareKey: string,
+): Promise<IncidentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.teamId, teamId), eq(incidents.declareKey, declareKey)));
+  return row;
+}

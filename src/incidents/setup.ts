@@ -1,0 +1,326 @@
+import { and, eq, isNull, ne } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
+import type { IncidentConfig } from '../config.js';
+import type { Db } from '../db/client.js';
+import { type IncidentRow, incidents, type TimerRow } from '../db/schema.js';
+import { PermanentError, RetryableError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { SlackGateway } from '../slack/gateway.js';
+import { MESSAGE_MARKER } from '../slack/ids.js';
+import {
+  announcement,
+  incidentCard,
+  incidentTopic,
+  reporterNotice,
+  type SlackMessage,
+  setupFailureNotice,
+} from '../slack/views/incident.js';
+import { recordEvent } from '../timeline/timeline.js';
+import type { TimerHandler } from '../timers/engine.js';
+import { channelName } from './naming.js';
+import { currentRoles, findIncident, type IncidentSnapshot, toSnapshot } from './queries.js';
+
+/**
+ * The job that gives a declared incident its Slack presence: channel, pinned card, invites, topic,
+ * announcement and a word to the reporter. Each step records its result on the incident row before the
+ * next one starts, so a retry (after a Slack failure, or on another replica after a crash) resumes where
+ * the last attempt stopped. The two steps whose result Slack might have applied without our hearing of
+ * it (creating the channel, posting a message) look for their own earlier work before acting again.
+ */
+
+export interface SetupDeps {
+  db: Db;
+  slack: SlackGateway;
+  config: IncidentConfig;
+  clock: Clock;
+  logger: Logger;
+}
+
+type SettledColumn = 'invitesSettled' | 'topicSettled' | 'pinSettled' | 'announceSettled' | 'notifySettled';
+
+const MAX_NAME_ATTEMPTS = 10;
+
+export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
+  const { db, slack, clock } = deps;
+
+  /** Marks a step settled; a step that failed for good leaves a timeline event saying why. */
+  async function settle(
+    incident: IncidentRow,
+    column: SettledColumn,
+    failure?: { step: string; error: Error },
+  ) {
+    await db.transaction(async (tx) => {
+      await tx
+        .update(incidents)
+        .set({ [column]: true, updatedAt: clock.now() })
+        .where(eq(incidents.id, incident.id));
+      if (failure) {
+        await recordEvent(tx, {
+          incidentId: incident.id,
+          kind: 'side_effect_failed',
+          at: clock.now(),
+          data: { step: failure.step, error: failure.error.message },
+        });
+      }
+    });
+  }
+
+  /** Runs an optional step: a permanent failure is recorded and does not stop the others. */
+  async function optionalStep(
+    incident: IncidentRow,
+    column: SettledColumn,
+    step: string,
+    run: () => Promise<void>,
+    onPermanentFailure?: (error: PermanentError) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await run();
+      await settle(incident, column);
+    } catch (err) {
+      if (!(err instanceof PermanentError)) throw err;
+      deps.logger.warn(`incident ${incident.id}: ${step} failed for good: ${err.message}`);
+      await settle(incident, column, { step, error: err });
+      await onPermanentFailure?.(err);
+    }
+  }
+
+  async function recordChannel(
+    incident: IncidentRow,
+    channel: { id: string; name: string },
+    adopted: boolean,
+  ) {
+    return db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(incidents)
+        .set({ channelId: channel.id, channelName: channel.name, updatedAt: clock.now() })
+        .where(and(eq(incidents.id, incident.id), isNull(incidents.channelId)))
+        .returning();
+      if (row) {
+        await recordEvent(tx, {
+          incidentId: incident.id,
+          kind: 'channel_created',
+          at: clock.now(),
+          data: { channelId: channel.id, name: channel.name, ...(adopted ? { adopted: true } : {}) },
+        });
+      }
+      return row ?? (await findIncident(tx, incident.id)) ?? incident;
+    });
+  }
+
+  /** Is this channel (created by the bot, found by name) the one an earlier attempt made for this incident? */
+  async function isOurLostChannel(
+    incident: IncidentRow,
+    channel: { id: string; creator: string | undefined },
+  ) {
+    if (channel.creator !== (await slack.getBotUserId())) return false;
+    const [other] = await db
+      .select({ id: incidents.id })
+      .from(incidents)
+      .where(
+        and(
+          eq(incidents.teamId, incident.teamId),
+          eq(incidents.channelId, channel.id),
+          ne(incidents.id, incident.id),
+        ),
+      );
+    return !other;
+  }
+
+  async function ensureChannel(incident: IncidentRow): Promise<IncidentRow> {
+    const candidates = [incident.channelName];
+    for (let n = 2; candidates.length < MAX_NAME_ATTEMPTS; n++) {
+      const name = channelName(deps.config.channelPrefix, incident.number, incident.title, n);
+      if (!candidates.includes(name)) candidates.push(name);
+    }
+    for (const name of candidates) {
+      if (name !== incident.channelName) {
+        // Record the name we are about to try first, so a retry after a crash checks this one.
+        await db.update(incidents).set({ channelName: name }).where(eq(incidents.id, incident.id));
+      }
+      const created = await slack.createChannel(name, incident.isPrivate);
+      if (created !== 'name_taken') return recordChannel(incident, { id: created.id, name }, false);
+      const existing = await slack.findChannelByName(name);
+      if (existing && (await isOurLostChannel(incident, existing))) {
+        return recordChannel(incident, { id: existing.id, name }, true);
+      }
+    }
+    throw new PermanentError('name_taken', `no free channel name after ${MAX_NAME_ATTEMPTS} tries`);
+  }
+
+  /** Posts a marked message once: on a retry, first looks for the copy an earlier attempt may have posted. */
+  async function postOnce(
+    retrying: boolean,
+    channel: string,
+    marker: { type: string; id: string },
+    since: Date,
+    message: SlackMessage,
+  ) {
+    if (retrying) {
+      try {
+        const found = await slack.findMarkedMessage(channel, marker, since);
+        if (found) return found;
+      } catch (err) {
+        // Without history access we cannot check; posting again risks a duplicate but never a loss.
+        if (!(err instanceof PermanentError)) throw err;
+        deps.logger.warn(`cannot check ${channel} for an earlier post: ${err.message}`);
+      }
+    }
+    return slack.postMessage({ channel, ...message, marker });
+  }
+
+  async function postCard(
+    incident: IncidentRow,
+    snapshot: IncidentSnapshot,
+    retrying: boolean,
+    channel: string,
+  ) {
+    const posted = await postOnce(
+      retrying,
+      channel,
+      { type: MESSAGE_MARKER.card, id: incident.id },
+      incident.declaredAt,
+      incidentCard(snapshot),
+    );
+    return db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(incidents)
+        .set({ cardTs: posted.ts, updatedAt: clock.now() })
+        .where(and(eq(incidents.id, incident.id), isNull(incidents.cardTs)))
+        .returning();
+      if (row) {
+        await recordEvent(tx, {
+          incidentId: incident.id,
+          kind: 'card_posted',
+          at: clock.now(),
+          data: { ts: posted.ts },
+        });
+      }
+      return row ?? (await findIncident(tx, incident.id)) ?? incident;
+    });
+  }
+
+  async function announce(
+    incident: IncidentRow,
+    snapshot: IncidentSnapshot,
+    retrying: boolean,
+    channel: string,
+  ) {
+    const posted = await postOnce(
+      retrying,
+      channel,
+      { type: MESSAGE_MARKER.announcement, id: incident.id },
+      incident.declaredAt,
+      announcement(snapshot),
+    );
+    await db.transaction(async (tx) => {
+      await tx
+        .update(incidents)
+        .set({ announcementChannelId: posted.channel, announcementTs: posted.ts, updatedAt: clock.now() })
+        .where(eq(incidents.id, incident.id));
+      await recordEvent(tx, {
+        incidentId: incident.id,
+        kind: 'announced',
+        at: clock.now(),
+        data: { channelId: posted.channel, ts: posted.ts },
+      });
+    });
+  }
+
+  async function tellReporter(incident: IncidentRow, message: SlackMessage) {
+    await slack.postMessage({ channel: incident.reporterId, ...message });
+  }
+
+  return {
+    async run(timer: TimerRow, ctx) {
+      const incidentId = String(timer.payload.incidentId ?? '');
+      let incident = await findIncident(db, incidentId);
+      if (!incident) return;
+      const retrying = ctx.attempt > 1;
+      const roles = await currentRoles(db, incident.id);
+
+      if (!incident.channelId) incident = await ensureChannel(incident);
+      const channel = incident.channelId as string;
+      const snapshot = toSnapshot(incident, roles);
+      if (!incident.cardTs) incident = await postCard(incident, snapshot, retrying, channel);
+      const current = incident;
+      const cardTs = current.cardTs as string;
+
+      const announcementsChannel = deps.config.announcementsChannel;
+      const steps: Promise<void>[] = [];
+      if (!current.pinSettled) {
+        steps.push(optionalStep(current, 'pinSettled', 'pinning the card', () => slack.pin(channel, cardTs)));
+      }
+      if (!current.invitesSettled) {
+        steps.push(
+          optionalStep(current, 'invitesSettled', 'inviting responders', async () => {
+            const botUserId = await slack.getBotUserId();
+            const people = new Set([current.reporterId, roles.commander].filter((u): u is string => !!u));
+            people.delete(botUserId);
+            const failures: string[] = [];
+            for (const user of people) {
+              try {
+                await slack.invite(channel, user);
+              } catch (err) {
+                if (!(err instanceof PermanentError)) throw err;
+                failures.push(`${user}: ${err.code}`);
+              }
+            }
+            if (failures.length > 0) throw new PermanentError('invite_failed', failures.join(', '));
+          }),
+        );
+      }
+      if (!current.topicSettled) {
+        steps.push(
+          optionalStep(current, 'topicSettled', 'setting the topic', () =>
+            slack.setTopic(channel, incidentTopic(snapshot)),
+          ),
+        );
+      }
+      if (!current.announceSettled && announcementsChannel && !current.isPrivate && !current.isTest) {
+        steps.push(
+          optionalStep(
+            current,
+            'announceSettled',
+            'posting the announcement',
+            () => announce(current, { ...snapshot, channelId: channel }, retrying, announcementsChannel),
+            (error) =>
+              tellReporter(current, setupFailureNotice(current, 'posting the announcement', error.code)),
+          ),
+        );
+      }
+      if (!current.notifySettled) {
+        steps.push(
+          optionalStep(current, 'notifySettled', 'telling the reporter', () =>
+            tellReporter(current, reporterNotice({ ...snapshot, channelId: channel })),
+          ),
+        );
+      }
+      const results = await Promise.allSettled(steps);
+      const failed = results
+        .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+        .map((r) => r.reason);
+      if (failed.length > 0) {
+        // Settled steps are skipped next time; wait as long as the slowest rate limit asks.
+        const waits = failed.map((e) => (e instanceof RetryableError ? (e.retryAfterMs ?? 0) : 0));
+        const first = failed[0] instanceof Error ? failed[0] : new Error(String(failed[0]));
+        throw Math.max(...waits) > 0
+          ? new RetryableError(first.message, Math.max(...waits), { cause: first })
+          : first;
+      }
+    },
+
+    async onGiveUp(timer: TimerRow, error: Error) {
+      const incident = await findIncident(db, String(timer.payload.incidentId ?? ''));
+      if (!incident) return;
+      const step = incident.channelId ? 'setting up the incident channel' : 'creating the channel';
+      await recordEvent(db, {
+        incidentId: incident.id,
+        kind: 'side_effect_failed',
+        at: clock.now(),
+        data: { step, error: error.message, final: true },
+      });
+      const code = error instanceof PermanentError ? error.code : error.message;
+      await tellReporter(incident, setupFailureNotice(incident, step, code));
+    },
+  };
+}

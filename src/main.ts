@@ -1,0 +1,62 @@
+import { startBot } from './bot.js';
+import { ConfigError, loadConfig } from './config.js';
+import { PermanentError, RetryableError } from './errors.js';
+import { createLogger } from './logger.js';
+
+/** Process entry (`npm start`): fail fast on bad settings with one line per problem, stop cleanly on SIGTERM. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({ env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const problem of err.problems) console.error(`config error: ${problem}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken],
+  });
+
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  try {
+    bot = await startBot({ config, logger });
+  } catch (err) {
+    if (
+      err instanceof PermanentError &&
+      ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked'].includes(err.code)
+    ) {
+      logger.error(
+        `SLACK_BOT_TOKEN: Slack rejected the token (${err.code}); expected a valid bot token (xoxb-…)`,
+      );
+    } else if (err instanceof RetryableError) {
+      logger.error(`SLACK_API_URL: cannot reach Slack at ${config.slack.apiUrl} (${err.message})`);
+    } else {
+      logger.error(`startup failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    process.exit(1);
+  }
+
+  let signalled = false;
+  const shutdown = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    logger.info(`${signal} received, shutting down`);
+    bot.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error('shutdown failed:', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,247 @@
+import { ErrorCode, type KnownBlock, type View, WebClient, type WebClientOptions } from '@slack/web-api';
+import { PermanentError, RetryableError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * Every Slack Web API call the product makes goes through here, so that retries, error mapping and the
+ * scopes in manifest.yml have one home. Methods return plain values; failures become RetryableError
+ * (rate limits, 5xx, timeouts: the timer engine tries again later) or PermanentError (Slack said no
+ * for good). Errors a flow must branch on (name_taken, already_in_channel …) are handled here.
+ */
+
+/** The bot scopes each Web API method we call needs (any one of a list suffices); checked against manifest.yml. */
+export const METHOD_SCOPES: Record<string, string[][]> = {
+  'auth.test': [],
+  'views.open': [],
+  'conversations.create': [['channels:manage'], ['groups:write']],
+  'conversations.list': [['channels:read'], ['groups:read']],
+  'conversations.invite': [['channels:manage'], ['groups:write']],
+  'conversations.setTopic': [['channels:manage'], ['groups:write']],
+  'conversations.history': [['channels:history'], ['groups:history']],
+  'chat.postMessage': [['chat:write']],
+  'pins.add': [['pins:write']],
+};
+
+const RETRYABLE_PLATFORM_ERRORS = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'team_added_to_org',
+]);
+
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+}
+
+export interface MessageInput {
+  channel: string;
+  /** Fallback text for notifications; must already be escaped mrkdwn. */
+  text: string;
+  blocks?: KnownBlock[];
+  threadTs?: string;
+  /** Marks the message so a retry can find it instead of posting it twice. */
+  marker?: { type: string; id: string };
+}
+
+export interface ChannelInfo {
+  id: string;
+  name: string;
+  creator: string | undefined;
+}
+
+export interface SlackGatewayOptions {
+  token: string;
+  apiUrl: string;
+  logger: Logger;
+  /** Retries of the Web API client itself; kept short, the job engine owns the long retries. */
+  retries?: number;
+  timeoutMs?: number;
+}
+
+/** The Slack error code of a failed call (`name_taken`, `ratelimited` …), if Slack gave one. */
+export function slackErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: string; data?: { error?: string } };
+  if (e?.code === ErrorCode.PlatformError) return e.data?.error;
+  if (e?.code === ErrorCode.RateLimitedError) return 'ratelimited';
+  return undefined;
+}
+
+/** Turns a Web API client error into the product's retry vocabulary. */
+export function classifySlackError(method: string, err: unknown): Error {
+  const e = err as {
+    code?: string;
+    data?: { error?: string; needed?: string };
+    retryAfter?: number;
+    statusCode?: number;
+    message?: string;
+  };
+  switch (e?.code) {
+    case ErrorCode.RateLimitedError:
+      return new RetryableError(`${method}: rate limited`, (e.retryAfter ?? 1) * 1000, { cause: err });
+    case ErrorCode.HTTPError:
+      return (e.statusCode ?? 500) >= 500 || e.statusCode === 429
+        ? new RetryableError(`${method}: HTTP ${e.statusCode}`, undefined, { cause: err })
+        : new PermanentError(`http_${e.statusCode}`, `${method}: HTTP ${e.statusCode}`, { cause: err });
+    case ErrorCode.RequestError:
+      return new RetryableError(`${method}: request failed (${e.message ?? 'network error'})`, undefined, {
+        cause: err,
+      });
+    case ErrorCode.PlatformError: {
+      const code = e.data?.error ?? 'unknown_error';
+      if (RETRYABLE_PLATFORM_ERRORS.has(code))
+        return new RetryableError(`${method}: ${code}`, undefined, { cause: err });
+      const needed = code === 'missing_scope' && e.data?.needed ? ` (needs ${e.data.needed})` : '';
+      return new PermanentError(code, `${method}: ${code}${needed}`, { cause: err });
+    }
+    default:
+      return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+export class SlackGateway {
+  private readonly client: WebClient;
+  private botUserId: string | undefined;
+
+  constructor(options: SlackGatewayOptions) {
+    const clientOptions: WebClientOptions = {
+      slackApiUrl: options.apiUrl,
+      logger: options.logger.child('web-api'),
+      rejectRateLimitedCalls: true,
+      timeout: options.timeoutMs ?? 10_000,
+      retryConfig: {
+        retries: options.retries ?? 2,
+        factor: 2,
+        minTimeout: 250,
+        maxTimeout: 2000,
+        randomize: true,
+      },
+    };
+    this.client = new WebClient(options.token, clientOptions);
+  }
+
+  private async call<T>(method: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw classifySlackError(method, err);
+    }
+  }
+
+  /** Verifies the token and learns who the bot is. */
+  async authTest(): Promise<{ userId: string; teamId: string; botId: string | undefined }> {
+    const res = await this.call('auth.test', () => this.client.auth.test());
+    this.botUserId = res.user_id;
+    return { userId: res.user_id ?? '', teamId: res.team_id ?? '', botId: res.bot_id };
+  }
+
+  async getBotUserId(): Promise<string> {
+    if (!this.botUserId) await this.authTest();
+    return this.botUserId ?? '';
+  }
+
+  async openView(triggerId: string, view: View): Promise<void> {
+    await this.call('views.open', () => this.client.views.open({ trigger_id: triggerId, view }));
+  }
+
+  /** Creates a channel; returns 'name_taken' instead of throwing when the name is in use. */
+  async createChannel(name: string, isPrivate: boolean): Promise<ChannelInfo | 'name_taken'> {
+    try {
+      const res = await this.client.conversations.create({ name, is_private: isPrivate });
+      return { id: res.channel?.id ?? '', name: res.channel?.name ?? name, creator: res.channel?.creator };
+    } catch (err) {
+      if (slackErrorCode(err) === 'name_taken') return 'name_taken';
+      throw classifySlackError('conversations.create', err);
+    }
+  }
+
+  /** Finds a channel by exact name among the channels the bot can see (public, and private ones it is in). */
+  async findChannelByName(name: string): Promise<ChannelInfo | undefined> {
+    let cursor: string | undefined;
+    // Bounded: 20 pages of 1,000 channels; a workspace larger than that falls back to a new name.
+    for (let page = 0; page < 20; page++) {
+      const res = await this.call('conversations.list', () =>
+        this.client.conversations.list({
+          types: 'public_channel,private_channel',
+          exclude_archived: false,
+          limit: 1000,
+          cursor,
+        }),
+      );
+      const found = res.channels?.find((c) => c.name === name);
+      if (found?.id) return { id: found.id, name, creator: found.creator };
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Invites one user; being in the channel already, or being the bot, is success. */
+  async invite(channel: string, user: string): Promise<void> {
+    try {
+      await this.client.conversations.invite({ channel, users: user });
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code === 'already_in_channel' || code === 'cant_invite_self') return;
+      throw classifySlackError('conversations.invite', err);
+    }
+  }
+
+  async setTopic(channel: string, topic: string): Promise<void> {
+    await this.call('conversations.setTopic', () => this.client.conversations.setTopic({ channel, topic }));
+  }
+
+  async postMessage(input: MessageInput): Promise<PostedMessage> {
+    const res = await this.call('chat.postMessage', () =>
+      this.client.chat.postMessage({
+        channel: input.channel,
+        text: input.text,
+        blocks: input.blocks,
+        thread_ts: input.threadTs,
+        unfurl_links: false,
+        unfurl_media: false,
+        metadata: input.marker
+          ? { event_type: input.marker.type, event_payload: { id: input.marker.id } }
+          : undefined,
+      }),
+    );
+    return { channel: res.channel ?? input.channel, ts: res.ts ?? '' };
+  }
+
+  /**
+   * Looks for a message this bot posted with `marker` since `oldest` (seconds), so that a job retried after
+   * a crash adopts the message it already posted instead of posting a second one.
+   */
+  async findMarkedMessage(
+    channel: string,
+    marker: { type: string; id: string },
+    oldest: Date,
+  ): Promise<PostedMessage | undefined> {
+    const res = await this.call('conversations.history', () =>
+      this.client.conversations.history({
+        channel,
+        oldest: (oldest.getTime() / 1000 - 60).toFixed(6),
+        limit: 200,
+        include_all_metadata: true,
+      }),
+    );
+    const found = res.messages?.find(
+      (m) =>
+        m.metadata?.event_type === marker.type &&
+        (m.metadata?.event_payload as { id?: unknown } | undefined)?.id === marker.id,
+    );
+    return found?.ts ? { channel, ts: found.ts } : undefined;
+  }
+
+  /** Pins a message; already pinned is success. */
+  async pin(channel: string, ts: string): Promise<void> {
+    try {
+      await this.client.pins.add({ channel, timestamp: ts });
+    } catch (err) {
+      if (slackErrorCode(err) === 'already_pinned') return;
+      throw classifySlackError('pins.add', err);
+    }
+  }
+}

@@ -1,0 +1,13 @@
+/** Says loudly, once per run, when the tests that need a real PostgreSQL server will not run. */
+export default function setup(): void {
+  if (process.env.TEST_DATABASE_URL) {
+    console.log(`\n[db] integration and http tests run on PostgreSQL (TEST_DATABASE_URL is set)\n`);
+    return;
+  }
+  const bar = '!'.repeat(100);
+  console.warn(
+    `\n${bar}\n!! TEST_DATABASE_URL is not set: tests run on embedded PGlite, and the tests that need several\n` +
+      `!! connections to a real PostgreSQL server (concurrent declarations, SKIP LOCKED, replicas) DID NOT RUN.\n` +
+      `!! They are reported as skipped. Set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to run them.\n${bar}\n`,
+  );
+}

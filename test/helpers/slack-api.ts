@@ -1,0 +1,203 @@
+import nock from 'nock';
+
+/**
+ * The Slack Web API as nock sees it: every call to https://slack.com/api/<method> is recorded and answered
+ * like Slack would (channels with unique names, messages with ts and metadata, history). A test can
+ * override any method to make it fail, per call.
+ */
+
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+}
+
+export type Reply = { status?: number; headers?: Record<string, string>; body: unknown };
+export type Override = (args: Record<string, unknown>, nth: number) => Reply | undefined;
+
+interface FakeChannel {
+  id: string;
+  name: string;
+  creator: string;
+  is_private: boolean;
+  members: Set<string>;
+  topic: string;
+}
+interface FakeMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks: unknown;
+  thread_ts?: string;
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+}
+
+export const BOT_USER_ID = 'UBOT00001';
+export const TEAM_ID = 'T0TEAM001';
+const JSON_FIELDS = new Set(['blocks', 'view', 'metadata', 'attachments']);
+
+function parseArgs(body: unknown): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  if (typeof body === 'string') {
+    for (const [k, v] of new URLSearchParams(body)) {
+      args[k] = JSON_FIELDS.has(k) ? JSON.parse(v) : v;
+    }
+  } else if (body && typeof body === 'object') {
+    Object.assign(args, body);
+  }
+  return args;
+}
+
+export class SlackApiMock {
+  readonly calls: SlackCall[] = [];
+  readonly channels: FakeChannel[] = [];
+  readonly messages: FakeMessage[] = [];
+  readonly pins: { channel: string; ts: string }[] = [];
+  private readonly overrides = new Map<string, Override>();
+  private readonly counts = new Map<string, number>();
+  private nextTs = 1_700_000_000_000;
+  private nextChannel = 1;
+  /** Resolved when a call to the method is seen (see waitFor). */
+  private waiters: { method: string; resolve: () => void; test: (c: SlackCall) => boolean }[] = [];
+
+  constructor(readonly origin = 'https://slack.com') {
+    nock(origin)
+      .persist()
+      .post(/^\/api\/[a-zA-Z.]+$/)
+      .reply((uri, body) => {
+        const method = uri.replace(/^\/api\//, '');
+        const args = parseArgs(body);
+        const call = { method, args };
+        this.calls.push(call);
+        const nth = (this.counts.get(method) ?? 0) + 1;
+        this.counts.set(method, nth);
+        const reply = this.overrides.get(method)?.(args, nth) ?? this.answer(method, args);
+        // Let waiters see the call after the reply has been produced.
+        queueMicrotask(() => {
+          this.waiters = this.waiters.filter((w) => {
+            if (w.method === method && w.test(call)) {
+              w.resolve();
+              return false;
+            }
+            return true;
+          });
+        });
+        return [reply.status ?? 200, JSON.stringify(reply.body), { 'content-type': 'application/json', ...reply.headers }];
+      });
+  }
+
+  override(method: string, fn: Override): void {
+    this.overrides.set(method, fn);
+  }
+
+  callsTo(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  waitFor(method: string, test: (c: SlackCall) => boolean = () => true, timeoutMs = 15_000): Promise<void> {
+    if (this.calls.some((c) => c.method === method && test(c))) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${method}`)), timeoutMs);
+      this.waiters.push({
+        method,
+        test,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** Adds a channel that exists before the test (e.g. a human's channel with a colliding name). */
+  addChannel(name: string, creator = 'UHUMAN001', isPrivate = false): FakeChannel {
+    const channel = {
+      id: `C${String(this.nextChannel++).padStart(8, '0')}`,
+      name,
+      creator,
+      is_private: isPrivate,
+      members: new Set([creator]),
+      topic: '',
+    };
+    this.channels.push(channel);
+    return channel;
+  }
+
+  private ok(body: Record<string, unknown> = {}): Reply {
+    return { body: { ok: true, ...body } };
+  }
+
+  private fail(error: string, extra: Record<string, unknown> = {}): Reply {
+    return { body: { ok: false, error, ...extra } };
+  }
+
+  private answer(method: string, args: Record<string, unknown>): Reply {
+    switch (method) {
+      case 'auth.test':
+        return this.ok({ user_id: BOT_USER_ID, team_id: TEAM_ID, bot_id: 'B0BOT0001', user: 'incident-bot' });
+      case 'views.open':
+        return this.ok({ view: { id: 'V0MODAL01' } });
+      case 'conversations.create': {
+        const name = String(args.name ?? '');
+        if (!/^[a-z0-9_-]{1,80}$/.test(name)) return this.fail('invalid_name_specials');
+        if (this.channels.some((c) => c.name === name)) return this.fail('name_taken');
+        const ch = this.addChannel(name, BOT_USER_ID, args.is_private === 'true' || args.is_private === true);
+        return this.ok({ channel: { id: ch.id, name: ch.name, creator: ch.creator, is_private: ch.is_private } });
+      }
+      case 'conversations.list':
+        return this.ok({
+          channels: this.channels.map((c) => ({ id: c.id, name: c.name, creator: c.creator, is_private: c.is_private })),
+          response_metadata: { next_cursor: '' },
+        });
+      case 'conversations.invite': {
+        const ch = this.channels.find((c) => c.id === args.channel);
+        if (!ch) return this.fail('channel_not_found');
+        const user = String(args.users);
+        if (user === BOT_USER_ID) return this.fail('cant_invite_self');
+        if (ch.members.has(user)) return this.fail('already_in_channel');
+        ch.members.add(user);
+        return this.ok({ channel: { id: ch.id } });
+      }
+      case 'conversations.setTopic': {
+        const ch = this.channels.find((c) => c.id === args.channel);
+        if (!ch) return this.fail('channel_not_found');
+        ch.topic = String(args.topic);
+        return this.ok({ channel: { id: ch.id, topic: { value: ch.topic } } });
+      }
+      case 'chat.postMessage': {
+        const channel = String(args.channel);
+        const ts = `${Math.floor(this.nextTs / 1000)}.${String(this.nextTs++ % 1000).padStart(6, '0')}`;
+        this.messages.push({
+          channel,
+          ts,
+          text: String(args.text ?? ''),
+          blocks: args.blocks,
+          thread_ts: args.thread_ts as string | undefined,
+          metadata: args.metadata as FakeMessage['metadata'],
+        });
+        return this.ok({ channel, ts, message: { text: args.text, ts } });
+      }
+      case 'conversations.history': {
+        const msgs = this.messages.filter((m) => m.channel === args.channel).reverse();
+        return this.ok({ messages: msgs.map((m) => ({ type: 'message', ts: m.ts, text: m.text, metadata: m.metadata })) });
+      }
+      case 'pins.add': {
+        if (this.pins.some((p) => p.channel === args.channel && p.ts === args.timestamp)) return this.fail('already_pinned');
+        this.pins.push({ channel: String(args.channel), ts: String(args.timestamp) });
+        return this.ok();
+      }
+      default:
+        return this.fail('unknown_method');
+    }
+  }
+}
+
+/** Only loopback traffic (the app under test) may leave the process; Slack is nock. */
+export function isolateNetwork(): void {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+}
+
+export function resetNetwork(): void {
+  nock.cleanAll();
+  nock.enableNetConnect();
+}
