@@ -18,45 +18,35 @@ export class ConfigError extends Error {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const envSchema = z
-  .object({
-    SLACK_BOT_TOKEN: z
-      .string({ error: 'is required (the bot token, xoxb-…)' })
-      .regex(/^xoxb-\S+$/, 'must be a bot token starting with xoxb-'),
-    SLACK_SIGNING_SECRET: z.string().min(1, 'must not be empty').optional(),
-    SLACK_APP_TOKEN: z
-      .string()
-      .regex(/^xapp-\S+$/, 'must be an app-level token starting with xapp- (or unset for HTTP mode)')
-      .optional(),
-    SLACK_API_URL: z
-      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' })
-      .default('https://slack.com/api/'),
-    DATABASE_URL: z
-      .string()
-      .regex(
-        /^postgres(ql)?:\/\/\S+$/,
-        'must be a postgres:// or postgresql:// URL (or unset for embedded PGlite)',
-      )
-      .optional(),
-    DATA_DIR: z.string().min(1).default('./data'),
-    PORT: z.coerce
-      .number({ error: 'must be a port number' })
-      .int('must be a whole number')
-      .min(0, 'must be between 0 and 65535')
-      .max(65535, 'must be between 0 and 65535')
-      .default(3000),
-    INCIDENT_CONFIG: z.string().min(1).optional(),
-    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  })
-  .superRefine((env, ctx) => {
-    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_SIGNING_SECRET'],
-        message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
-      });
-    }
-  });
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: z
+    .string({ error: 'is required (the bot token, xoxb-…)' })
+    .regex(/^xoxb-\S+$/, 'must be a bot token starting with xoxb-'),
+  SLACK_SIGNING_SECRET: z.string().min(1, 'must not be empty').optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-\S+$/, 'must be an app-level token starting with xapp- (or unset for HTTP mode)')
+    .optional(),
+  SLACK_API_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' })
+    .default('https://slack.com/api/'),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\/\S+$/,
+      'must be a postgres:// or postgresql:// URL (or unset for embedded PGlite)',
+    )
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(0, 'must be between 0 and 65535')
+    .max(65535, 'must be between 0 and 65535')
+    .default(3000),
+  INCIDENT_CONFIG: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
 
 const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD');
 
@@ -146,23 +136,24 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 function issuesToLines(prefix: string, error: z.ZodError, input: unknown, showValues: boolean): string[] {
   return error.issues.map((issue) => {
     const where = formatPath(issue.path) || '(top level)';
-    let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
-      message = `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+      return `${prefix}${where}: unknown setting${issue.keys.length > 1 ? 's' : ''} ${keys}`;
     }
     const shown = showValues ? describeValue(valueAt(input, issue.path)) : '';
-    return `${prefix}${where}: ${shown}${message}`;
+    return `${prefix}${where}: ${shown}${issue.message}`;
   });
 }
 
 /** Parses the YAML config text; `source` names the file in error lines. */
 export function parseIncidentConfig(text: string, source: string): IncidentConfig {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
         const line = e.linePos?.[0];
-        return `${source}${line ? `:${line.line}:${line.col}` : ''}: not valid YAML (${e.message.split('\n')[0]})`;
+        const reason = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        return `${source}${line ? `:${line.line}:${line.col}` : ''}: not valid YAML (${reason})`;
       }),
     );
   }
@@ -199,6 +190,11 @@ export function loadConfig({
   // Values are never echoed for env problems: they may be secrets.
   const parsedEnv = envSchema.safeParse(cleaned);
   if (!parsedEnv.success) problems.push(...issuesToLines('', parsedEnv.error, cleaned, false));
+  if (!cleaned.SLACK_APP_TOKEN && !cleaned.SLACK_SIGNING_SECRET) {
+    problems.push(
+      'SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+    );
+  }
 
   let incident = DEFAULT_INCIDENT_CONFIG;
   const explicitPath = cleaned.INCIDENT_CONFIG;

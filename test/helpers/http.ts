@@ -15,7 +15,12 @@ export function sign(body: string, timestamp: number, secret = SIGNING_SECRET): 
 
 export function testConfig(incident: Partial<IncidentConfig> = {}): Config {
   return {
-    slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: undefined, apiUrl: 'https://slack.com/api/' },
+    slack: {
+      botToken: BOT_TOKEN,
+      signingSecret: SIGNING_SECRET,
+      appToken: undefined,
+      apiUrl: 'https://slack.com/api/',
+    },
     databaseUrl: undefined,
     dataDir: './data-unused',
     port: 0,
@@ -30,7 +35,10 @@ export interface TestBot {
   url: string;
   logLines: string[];
   /** POSTs a signed body to /slack/events. */
-  post(body: string, options?: { timestamp?: number; signature?: string; headers?: Record<string, string> }): Promise<Response>;
+  post(
+    body: string,
+    options?: { timestamp?: number; signature?: string; headers?: Record<string, string> },
+  ): Promise<Response>;
   command(text: string, extra?: Record<string, string>): Promise<Response>;
   submitView(view: Record<string, unknown>, user?: string): Promise<Response>;
   stop(): Promise<void>;
@@ -133,7 +141,9 @@ export function declareView(
           severity_select: {
             type: 'static_select',
             selected_option:
-              fields.severity === null ? null : { value: fields.severity ?? 'SEV2', text: { type: 'plain_text', text: 'x' } },
+              fields.severity === null
+                ? null
+                : { value: fields.severity ?? 'SEV2', text: { type: 'plain_text', text: 'x' } },
           },
         },
         summary: { summary_input: { type: 'plain_text_input', value: fields.summary ?? null } },

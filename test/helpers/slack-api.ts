@@ -81,7 +81,11 @@ export class SlackApiMock {
             return true;
           });
         });
-        return [reply.status ?? 200, JSON.stringify(reply.body), { 'content-type': 'application/json', ...reply.headers }];
+        return [
+          reply.status ?? 200,
+          JSON.stringify(reply.body),
+          { 'content-type': 'application/json', ...reply.headers },
+        ];
       });
   }
 
@@ -141,11 +145,18 @@ export class SlackApiMock {
         if (!/^[a-z0-9_-]{1,80}$/.test(name)) return this.fail('invalid_name_specials');
         if (this.channels.some((c) => c.name === name)) return this.fail('name_taken');
         const ch = this.addChannel(name, BOT_USER_ID, args.is_private === 'true' || args.is_private === true);
-        return this.ok({ channel: { id: ch.id, name: ch.name, creator: ch.creator, is_private: ch.is_private } });
+        return this.ok({
+          channel: { id: ch.id, name: ch.name, creator: ch.creator, is_private: ch.is_private },
+        });
       }
       case 'conversations.list':
         return this.ok({
-          channels: this.channels.map((c) => ({ id: c.id, name: c.name, creator: c.creator, is_private: c.is_private })),
+          channels: this.channels.map((c) => ({
+            id: c.id,
+            name: c.name,
+            creator: c.creator,
+            is_private: c.is_private,
+          })),
           response_metadata: { next_cursor: '' },
         });
       case 'conversations.invite': {
@@ -178,10 +189,13 @@ export class SlackApiMock {
       }
       case 'conversations.history': {
         const msgs = this.messages.filter((m) => m.channel === args.channel).reverse();
-        return this.ok({ messages: msgs.map((m) => ({ type: 'message', ts: m.ts, text: m.text, metadata: m.metadata })) });
+        return this.ok({
+          messages: msgs.map((m) => ({ type: 'message', ts: m.ts, text: m.text, metadata: m.metadata })),
+        });
       }
       case 'pins.add': {
-        if (this.pins.some((p) => p.channel === args.channel && p.ts === args.timestamp)) return this.fail('already_pinned');
+        if (this.pins.some((p) => p.channel === args.channel && p.ts === args.timestamp))
+          return this.fail('already_pinned');
         this.pins.push({ channel: String(args.channel), ts: String(args.timestamp) });
         return this.ok();
       }

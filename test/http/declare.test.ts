@@ -48,9 +48,14 @@ describe('/incident command', () => {
     expect(res.status).toBe(200);
     const [open] = slack.callsTo('views.open');
     expect(open?.args.trigger_id).toBe('1234.5678.abcdef');
-    const view = open?.args.view as { callback_id: string; blocks: { block_id: string; element: { initial_value?: string } }[] };
+    const view = open?.args.view as {
+      callback_id: string;
+      blocks: { block_id: string; element: { initial_value?: string } }[];
+    };
     expect(view.callback_id).toBe('incident_declare');
-    expect(view.blocks.find((b) => b.block_id === 'title')?.element.initial_value).toBe('Checkout <EU> is down');
+    expect(view.blocks.find((b) => b.block_id === 'title')?.element.initial_value).toBe(
+      'Checkout <EU> is down',
+    );
   });
 
   it('opens the modal for a bare /incident', async () => {
@@ -89,17 +94,29 @@ describe('declaring an incident', () => {
   it('runs the full flow: incident stored, channel, invites, topic, pinned card, announcement, reporter told', async () => {
     const started = performance.now();
     const res = await app.submitView(
-      declareView({ title: 'Database is down', severity: 'SEV1', summary: 'Writes fail', commander: 'U0COMMAND' }),
+      declareView({
+        title: 'Database is down',
+        severity: 'SEV1',
+        summary: 'Writes fail',
+        commander: 'U0COMMAND',
+      }),
     );
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
     // The incident is committed before the modal closes.
     const [row] = await db().select().from(incidents);
-    expect(row).toMatchObject({ number: 1, title: 'Database is down', severity: 'SEV1', reporterId: 'U0REPORTER' });
+    expect(row).toMatchObject({
+      number: 1,
+      title: 'Database is down',
+      severity: 'SEV1',
+      reporterId: 'U0REPORTER',
+    });
 
     await app.bot.engine.drain();
     const pinnedAfterMs = performance.now() - started;
-    console.log(`[measure] submit → card pinned: ${pinnedAfterMs.toFixed(1)} ms (nock Slack, ${tdb.database.kind})`);
+    console.log(
+      `[measure] submit → card pinned: ${pinnedAfterMs.toFixed(1)} ms (nock Slack, ${tdb.database.kind})`,
+    );
 
     const [create] = slack.callsTo('conversations.create');
     expect(create?.args).toMatchObject({ name: 'inc-1-database-is-down', is_private: 'false' });
@@ -183,7 +200,9 @@ describe('declaring an incident', () => {
   });
 
   it('completes after conversations.create fails with HTTP 500, on the retry', async () => {
-    slack.override('conversations.create', (_args, nth) => (nth === 1 ? { status: 500, body: { ok: false } } : undefined));
+    slack.override('conversations.create', (_args, nth) =>
+      nth === 1 ? { status: 500, body: { ok: false } } : undefined,
+    );
     await submitAndSettle(declareView({ title: 'Flaky Slack' }));
     let [row] = await db().select().from(incidents);
     expect(row?.channelId).toBeNull();
@@ -259,13 +278,17 @@ describe('declaring an incident', () => {
     const [row] = await db().select().from(incidents);
     expect(row).toMatchObject({ announceSettled: true, announcementTs: null, pinSettled: true });
     const dms = slack.messages.filter((m) => m.channel === 'U0REPORTER').map((m) => m.text);
-    expect(dms.some((t) => t.includes('not_in_channel') && t.includes('posting the announcement'))).toBe(true);
+    expect(dms.some((t) => t.includes('not_in_channel') && t.includes('posting the announcement'))).toBe(
+      true,
+    );
     const [job] = await db().select().from(timers);
     expect(job?.status).toBe('done');
   });
 
   it('retries at Retry-After when Slack rate limits', async () => {
-    slack.override('pins.add', (_a, nth) => (nth === 1 ? { status: 429, headers: { 'retry-after': '7' }, body: {} } : undefined));
+    slack.override('pins.add', (_a, nth) =>
+      nth === 1 ? { status: 429, headers: { 'retry-after': '7' }, body: {} } : undefined,
+    );
     await submitAndSettle(declareView({ title: 'Rate limited' }));
     const [job] = await db().select().from(timers);
     expect(job?.status).toBe('pending');
@@ -328,9 +351,12 @@ function mrkdwnTexts(node: unknown): string[] {
 
 describe('request signing', () => {
   it('rejects a forged signature with 401 and writes nothing', async () => {
-    const res = await app.post(new URLSearchParams({ payload: JSON.stringify({ type: 'view_submission' }) }).toString(), {
-      signature: `v0=${'0'.repeat(64)}`,
-    });
+    const res = await app.post(
+      new URLSearchParams({ payload: JSON.stringify({ type: 'view_submission' }) }).toString(),
+      {
+        signature: `v0=${'0'.repeat(64)}`,
+      },
+    );
     expect(res.status).toBe(401);
     const forgedCommand = await app.post('command=%2Fincident&text=help', { signature: 'v0=deadbeef' });
     expect(forgedCommand.status).toBe(401);
