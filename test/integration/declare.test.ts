@@ -1,0 +1,109 @@
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_INCIDENT_CONFIG } from '../../src/config.js';
+import { incidents, timers } from '../../src/db/schema.js';
+import { type DeclareRequest, declareIncident } from '../../src/incidents/declare.js';
+import { listEvents } from '../../src/timeline/timeline.js';
+import { FakeClock } from '../helpers/clock.js';
+import { createTestDatabase, itWithServer, type TestDatabase } from '../helpers/db.js';
+
+let tdb: TestDatabase;
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+});
+afterAll(async () => {
+  await tdb.drop();
+});
+beforeEach(async () => {
+  await tdb.truncate();
+});
+
+const clock = new FakeClock();
+const request = (n: number, overrides: Partial<DeclareRequest> = {}): DeclareRequest => ({
+  teamId: 'T1',
+  reporterId: 'U0REPORTER',
+  declareKey: `view-${n}`,
+  sourceChannelId: 'C0GENERAL',
+  title: `Incident ${n}`,
+  severity: 'SEV2',
+  summary: '',
+  commanderId: undefined,
+  isPrivate: false,
+  isTest: false,
+  ...overrides,
+});
+
+describe('declareIncident', () => {
+  it('numbers incidents 1, 2, 3 per workspace', async () => {
+    const deps = { db: tdb.database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    for (let i = 1; i <= 3; i++) await declareIncident(deps, request(i));
+    await declareIncident(deps, request(9, { teamId: 'T2' }));
+    const rows = await tdb.database.db.select().from(incidents).orderBy(asc(incidents.number));
+    expect(rows.map((r) => [r.teamId, r.number])).toEqual([
+      ['T1', 1],
+      ['T2', 1],
+      ['T1', 2],
+      ['T1', 3],
+    ]);
+    expect(rows.map((r) => r.channelName)).toContain('inc-3-incident-3');
+  });
+
+  it('writes the incident, its commander role, its timeline and its setup job together', async () => {
+    const deps = { db: tdb.database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    const { incident, created } = await declareIncident(deps, request(1, { commanderId: 'U0CMD' }));
+    expect(created).toBe(true);
+    const events = await listEvents(tdb.database.db, incident.id);
+    expect(events.map((e) => [e.kind, e.actorId])).toEqual([
+      ['declared', 'U0REPORTER'],
+      ['role_assigned', 'U0REPORTER'],
+    ]);
+    expect(events[1]?.data).toEqual({ role: 'commander', userId: 'U0CMD' });
+    const jobs = await tdb.database.db.select().from(timers);
+    expect(jobs).toMatchObject([
+      {
+        key: `incident:${incident.id}:provision`,
+        kind: 'incident.provision',
+        status: 'pending',
+        payload: { incidentId: incident.id },
+      },
+    ]);
+  });
+
+  it('returns the same incident for the same declare key', async () => {
+    const deps = { db: tdb.database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    const first = await declareIncident(deps, request(1));
+    const again = await declareIncident(deps, request(1, { title: 'changed' }));
+    expect(again).toEqual({ incident: first.incident, created: false });
+    expect(await tdb.database.db.select().from(incidents)).toHaveLength(1);
+  });
+
+  itWithServer('gives 40 concurrent declarations in one team distinct consecutive numbers', async () => {
+    // Separate pools, so the declarations really race on separate connections.
+    const pools = [tdb.connect(10), tdb.connect(10)];
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        declareIncident({ db: pools[i % 2]!.db, clock, config: DEFAULT_INCIDENT_CONFIG }, request(i)),
+      ),
+    );
+    const numbers = results.map((r) => r.incident.number).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  itWithServer('leaves no gap when racing copies of one submission roll back', async () => {
+    const pools = [tdb.connect(10), tdb.connect(10)];
+    // 10 copies of each of 5 submissions, all at once.
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        declareIncident({ db: pools[i % 2]!.db, clock, config: DEFAULT_INCIDENT_CONFIG }, request(i % 5)),
+      ),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(5);
+    const after = await declareIncident(
+      { db: tdb.database.db, clock, config: DEFAULT_INCIDENT_CONFIG },
+      request(99),
+    );
+    expect(after.incident.number).toBe(6);
+    const rows = await tdb.database.db.select().from(incidents).where(eq(incidents.teamId, 'T1'));
+    expect(rows.map((r) => r.number).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
