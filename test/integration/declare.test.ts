@@ -79,10 +79,13 @@ describe('declareIncident', () => {
 
   itWithServer('gives 40 concurrent declarations in one team distinct consecutive numbers', async () => {
     // Separate pools, so the declarations really race on separate connections.
-    const pools = [tdb.connect(10), tdb.connect(10)];
+    const pools = [tdb.connect(10), tdb.connect(10)] as const;
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        declareIncident({ db: pools[i % 2]!.db, clock, config: DEFAULT_INCIDENT_CONFIG }, request(i)),
+        declareIncident(
+          { db: pools[i % 2 === 0 ? 0 : 1].db, clock, config: DEFAULT_INCIDENT_CONFIG },
+          request(i),
+        ),
       ),
     );
     const numbers = results.map((r) => r.incident.number).sort((a, b) => a - b);
@@ -90,11 +93,14 @@ describe('declareIncident', () => {
   });
 
   itWithServer('leaves no gap when racing copies of one submission roll back', async () => {
-    const pools = [tdb.connect(10), tdb.connect(10)];
+    const pools = [tdb.connect(10), tdb.connect(10)] as const;
     // 10 copies of each of 5 submissions, all at once.
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        declareIncident({ db: pools[i % 2]!.db, clock, config: DEFAULT_INCIDENT_CONFIG }, request(i % 5)),
+        declareIncident(
+          { db: pools[i % 2 === 0 ? 0 : 1].db, clock, config: DEFAULT_INCIDENT_CONFIG },
+          request(i % 5),
+        ),
       ),
     );
     expect(results.filter((r) => r.created)).toHaveLength(5);
