@@ -53,7 +53,13 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     logger,
     retries: options.slackRetries,
   });
-  const bot = await slack.authTest();
+  let bot: Awaited<ReturnType<SlackGateway['authTest']>>;
+  try {
+    bot = await slack.authTest();
+  } catch (err) {
+    if (!options.database) await database.close();
+    throw err;
+  }
 
   const engine = new TimerEngine({
     db: database.db,

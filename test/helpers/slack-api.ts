@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 
 /**
@@ -59,34 +61,67 @@ export class SlackApiMock {
   /** Resolved when a call to the method is seen (see waitFor). */
   private waiters: { method: string; resolve: () => void; test: (c: SlackCall) => boolean }[] = [];
 
-  constructor(readonly origin = 'https://slack.com') {
+  /** Answers one Web API call, recording it. Transport-free: nock or a real HTTP server feed it. */
+  handle(method: string, args: Record<string, unknown>): Reply {
+    const call = { method, args };
+    this.calls.push(call);
+    const nth = (this.counts.get(method) ?? 0) + 1;
+    this.counts.set(method, nth);
+    const reply = this.overrides.get(method)?.(args, nth) ?? this.answer(method, args);
+    // Let waiters see the call after the reply has been produced.
+    queueMicrotask(() => {
+      this.waiters = this.waiters.filter((w) => {
+        if (w.method === method && w.test(call)) {
+          w.resolve();
+          return false;
+        }
+        return true;
+      });
+    });
+    return reply;
+  }
+
+  /** Intercepts https://slack.com/api/* in this process with nock. */
+  static withNock(origin = 'https://slack.com'): SlackApiMock {
+    const mock = new SlackApiMock();
     nock(origin)
       .persist()
       .post(/^\/api\/[a-zA-Z.]+$/)
       .reply((uri, body) => {
-        const method = uri.replace(/^\/api\//, '');
-        const args = parseArgs(body);
-        const call = { method, args };
-        this.calls.push(call);
-        const nth = (this.counts.get(method) ?? 0) + 1;
-        this.counts.set(method, nth);
-        const reply = this.overrides.get(method)?.(args, nth) ?? this.answer(method, args);
-        // Let waiters see the call after the reply has been produced.
-        queueMicrotask(() => {
-          this.waiters = this.waiters.filter((w) => {
-            if (w.method === method && w.test(call)) {
-              w.resolve();
-              return false;
-            }
-            return true;
-          });
-        });
+        const reply = mock.handle(uri.replace(/^\/api\//, ''), parseArgs(body));
         return [
           reply.status ?? 200,
           JSON.stringify(reply.body),
           { 'content-type': 'application/json', ...reply.headers },
         ];
       });
+    return mock;
+  }
+
+  /** Serves the fake API on 127.0.0.1 for a bot running in another process; returns its SLACK_API_URL. */
+  async listen(): Promise<{ apiUrl: string; close: () => Promise<void> }> {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const isJson = (req.headers['content-type'] ?? '').includes('json');
+        const reply = this.handle(method, parseArgs(isJson && raw ? JSON.parse(raw) : raw));
+        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+        res.end(JSON.stringify(reply.body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      apiUrl: `http://127.0.0.1:${port}/api/`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
   }
 
   override(method: string, fn: Override): void {

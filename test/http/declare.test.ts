@@ -24,7 +24,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await tdb.truncate();
   isolateNetwork();
-  slack = new SlackApiMock();
+  slack = SlackApiMock.withNock();
   clock = new FakeClock();
   app = await startTestBot({ database: tdb.database, clock, incident: { announcementsChannel: ANNOUNCE } });
 });
