@@ -51,9 +51,6 @@ const manifestSchema = z.strictObject({
   }),
   settings: z.strictObject({
     interactivity: z.strictObject({ is_enabled: z.literal(true), request_url: eventsUrl }),
-    event_subscriptions: z
-      .strictObject({ request_url: eventsUrl, bot_events: z.array(z.string()) })
-      .optional(),
     org_deploy_enabled: z.boolean().optional(),
     socket_mode_enabled: z.boolean(),
     token_rotation_enabled: z.boolean().optional(),
