@@ -98,9 +98,12 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   });
 
   const started = (await app.start(config.port)) as unknown;
-  const port = config.slack.appToken
-    ? config.port
-    : (((started as Server).address() as AddressInfo | null)?.port ?? config.port);
+  // HTTP mode: app.start returns the server. Socket Mode: the receiver's own server serves the health routes.
+  const server = config.slack.appToken
+    ? (receiver as unknown as { httpServer?: Server }).httpServer
+    : (started as Server);
+  if (server && !server.listening) await new Promise((resolve) => server.once('listening', resolve));
+  const port = (server?.address() as AddressInfo | null)?.port ?? config.port;
   if (options.tick !== false) engine.start();
   // Jobs left by a previous run (or a crashed replica) start now rather than at the first tick.
   void engine.kick();

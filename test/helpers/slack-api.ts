@@ -11,6 +11,8 @@ import nock from 'nock';
 export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
+  /** performance.now() when the call arrived. */
+  at: number;
 }
 
 export type Reply = { status?: number; headers?: Record<string, string>; body: unknown };
@@ -63,7 +65,7 @@ export class SlackApiMock {
 
   /** Answers one Web API call, recording it. Transport-free: nock or a real HTTP server feed it. */
   handle(method: string, args: Record<string, unknown>): Reply {
-    const call = { method, args };
+    const call = { method, args, at: performance.now() };
     this.calls.push(call);
     const nth = (this.counts.get(method) ?? 0) + 1;
     this.counts.set(method, nth);

@@ -113,9 +113,10 @@ describe('declaring an incident', () => {
     });
 
     await app.bot.engine.drain();
-    const pinnedAfterMs = performance.now() - started;
+    const pinnedAfterMs = (slack.callsTo('pins.add')[0]?.at ?? Number.NaN) - started;
+    const settledAfterMs = performance.now() - started;
     console.log(
-      `[measure] submit → card pinned: ${pinnedAfterMs.toFixed(1)} ms (nock Slack, ${tdb.database.kind})`,
+      `[measure] submit → card pinned: ${pinnedAfterMs.toFixed(1)} ms; all setup done: ${settledAfterMs.toFixed(1)} ms (nock Slack, ${tdb.database.kind})`,
     );
 
     const [create] = slack.callsTo('conversations.create');
