@@ -147,17 +147,21 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     throw new PermanentError('name_taken', `no free channel name after ${MAX_NAME_ATTEMPTS} tries`);
   }
 
-  /** Posts a marked message once: on a retry, first looks for the copy an earlier attempt may have posted. */
+  /**
+   * Posts one of the incident's marked messages. On a retry it first looks for the copy an earlier attempt
+   * may have posted just before dying, so the message appears once.
+   */
   async function postOnce(
-    retrying: boolean,
+    incident: IncidentRow,
+    markerType: string,
     channel: string,
-    marker: { type: string; id: string },
-    since: Date,
     message: SlackMessage,
+    retrying: boolean,
   ) {
+    const marker = { type: markerType, id: incident.id };
     if (retrying) {
       try {
-        const found = await slack.findMarkedMessage(channel, marker, since);
+        const found = await slack.findMarkedMessage(channel, marker, incident.declaredAt);
         if (found) return found;
       } catch (err) {
         // Without history access we cannot check; posting again risks a duplicate but never a loss.
@@ -174,13 +178,7 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     retrying: boolean,
     channel: string,
   ) {
-    const posted = await postOnce(
-      retrying,
-      channel,
-      { type: MESSAGE_MARKER.card, id: incident.id },
-      incident.declaredAt,
-      incidentCard(snapshot),
-    );
+    const posted = await postOnce(incident, MESSAGE_MARKER.card, channel, incidentCard(snapshot), retrying);
     return db.transaction(async (tx) => {
       const [row] = await tx
         .update(incidents)
@@ -206,11 +204,11 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     channel: string,
   ) {
     const posted = await postOnce(
-      retrying,
+      incident,
+      MESSAGE_MARKER.announcement,
       channel,
-      { type: MESSAGE_MARKER.announcement, id: incident.id },
-      incident.declaredAt,
       announcement(snapshot),
+      retrying,
     );
     await db.transaction(async (tx) => {
       await tx

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, it } from 'vitest';
 import { type Database, openPglite, openPostgres } from '../../src/db/client.js';
 
 /**
@@ -71,5 +71,26 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await database.close();
       await dropDb();
     },
+  };
+}
+
+/**
+ * Registers this file's database: created before the tests, emptied before each one, dropped after.
+ * Returns a getter because the database exists only once beforeAll has run.
+ */
+export function useTestDatabase(): () => TestDatabase {
+  let tdb: TestDatabase | undefined;
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await tdb?.drop();
+  });
+  beforeEach(async () => {
+    await tdb?.truncate();
+  });
+  return () => {
+    if (!tdb) throw new Error('the test database is not ready (use it inside a test or hook)');
+    return tdb;
   };
 }

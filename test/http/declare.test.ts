@@ -1,32 +1,28 @@
 import { eq } from 'drizzle-orm';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { incidentRoles, incidents, timelineEvents, timers } from '../../src/db/schema.js';
 import { FakeClock } from '../helpers/clock.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { useTestDatabase } from '../helpers/db.js';
 import { declareView, startTestBot, type TestBot } from '../helpers/http.js';
 import { BOT_USER_ID, isolateNetwork, resetNetwork, SlackApiMock } from '../helpers/slack-api.js';
 
 const ANNOUNCE = 'C0ANNOUNCE';
 
-let tdb: TestDatabase;
+const testDb = useTestDatabase();
 let app: TestBot;
 let slack: SlackApiMock;
 let clock: FakeClock;
 
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-});
-afterAll(async () => {
-  await tdb.drop();
-});
-
 beforeEach(async () => {
-  await tdb.truncate();
   isolateNetwork();
   slack = SlackApiMock.withNock();
   clock = new FakeClock();
-  app = await startTestBot({ database: tdb.database, clock, incident: { announcementsChannel: ANNOUNCE } });
+  app = await startTestBot({
+    database: testDb().database,
+    clock,
+    incident: { announcementsChannel: ANNOUNCE },
+  });
 });
 
 afterEach(async () => {
@@ -34,7 +30,7 @@ afterEach(async () => {
   resetNetwork();
 });
 
-const db = () => tdb.database.db;
+const db = () => testDb().database.db;
 
 async function submitAndSettle(view: Record<string, unknown>, user?: string) {
   const res = await app.submitView(view, user);
@@ -116,7 +112,7 @@ describe('declaring an incident', () => {
     const pinnedAfterMs = (slack.callsTo('pins.add')[0]?.at ?? Number.NaN) - started;
     const settledAfterMs = performance.now() - started;
     console.log(
-      `[measure] submit → card pinned: ${pinnedAfterMs.toFixed(1)} ms; all setup done: ${settledAfterMs.toFixed(1)} ms (nock Slack, ${tdb.database.kind})`,
+      `[measure] submit → card pinned: ${pinnedAfterMs.toFixed(1)} ms; all setup done: ${settledAfterMs.toFixed(1)} ms (nock Slack, ${testDb().database.kind})`,
     );
 
     const [create] = slack.callsTo('conversations.create');

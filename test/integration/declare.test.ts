@@ -1,22 +1,13 @@
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_INCIDENT_CONFIG } from '../../src/config.js';
 import { incidents, timers } from '../../src/db/schema.js';
 import { type DeclareRequest, declareIncident } from '../../src/incidents/declare.js';
 import { listEvents } from '../../src/timeline/timeline.js';
 import { FakeClock } from '../helpers/clock.js';
-import { createTestDatabase, itWithServer, type TestDatabase } from '../helpers/db.js';
+import { itWithServer, useTestDatabase } from '../helpers/db.js';
 
-let tdb: TestDatabase;
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-});
-afterAll(async () => {
-  await tdb.drop();
-});
-beforeEach(async () => {
-  await tdb.truncate();
-});
+const testDb = useTestDatabase();
 
 const clock = new FakeClock();
 const request = (n: number, overrides: Partial<DeclareRequest> = {}): DeclareRequest => ({
@@ -35,10 +26,10 @@ const request = (n: number, overrides: Partial<DeclareRequest> = {}): DeclareReq
 
 describe('declareIncident', () => {
   it('numbers incidents 1, 2, 3 per workspace', async () => {
-    const deps = { db: tdb.database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    const deps = { db: testDb().database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
     for (let i = 1; i <= 3; i++) await declareIncident(deps, request(i));
     await declareIncident(deps, request(9, { teamId: 'T2' }));
-    const rows = await tdb.database.db.select().from(incidents).orderBy(asc(incidents.number));
+    const rows = await testDb().database.db.select().from(incidents).orderBy(asc(incidents.number));
     expect(rows.map((r) => [r.teamId, r.number])).toEqual([
       ['T1', 1],
       ['T2', 1],
@@ -49,16 +40,16 @@ describe('declareIncident', () => {
   });
 
   it('writes the incident, its commander role, its timeline and its setup job together', async () => {
-    const deps = { db: tdb.database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    const deps = { db: testDb().database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
     const { incident, created } = await declareIncident(deps, request(1, { commanderId: 'U0CMD' }));
     expect(created).toBe(true);
-    const events = await listEvents(tdb.database.db, incident.id);
+    const events = await listEvents(testDb().database.db, incident.id);
     expect(events.map((e) => [e.kind, e.actorId])).toEqual([
       ['declared', 'U0REPORTER'],
       ['role_assigned', 'U0REPORTER'],
     ]);
     expect(events[1]?.data).toEqual({ role: 'commander', userId: 'U0CMD' });
-    const jobs = await tdb.database.db.select().from(timers);
+    const jobs = await testDb().database.db.select().from(timers);
     expect(jobs).toMatchObject([
       {
         key: `incident:${incident.id}:provision`,
@@ -70,16 +61,16 @@ describe('declareIncident', () => {
   });
 
   it('returns the same incident for the same declare key', async () => {
-    const deps = { db: tdb.database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    const deps = { db: testDb().database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
     const first = await declareIncident(deps, request(1));
     const again = await declareIncident(deps, request(1, { title: 'changed' }));
     expect(again).toEqual({ incident: first.incident, created: false });
-    expect(await tdb.database.db.select().from(incidents)).toHaveLength(1);
+    expect(await testDb().database.db.select().from(incidents)).toHaveLength(1);
   });
 
   itWithServer('gives 40 concurrent declarations in one team distinct consecutive numbers', async () => {
     // Separate pools, so the declarations really race on separate connections.
-    const pools = [tdb.connect(10), tdb.connect(10)] as const;
+    const pools = [testDb().connect(10), testDb().connect(10)] as const;
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         declareIncident(
@@ -93,7 +84,7 @@ describe('declareIncident', () => {
   });
 
   itWithServer('leaves no gap when racing copies of one submission roll back', async () => {
-    const pools = [tdb.connect(10), tdb.connect(10)] as const;
+    const pools = [testDb().connect(10), testDb().connect(10)] as const;
     // 10 copies of each of 5 submissions, all at once.
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -105,11 +96,11 @@ describe('declareIncident', () => {
     );
     expect(results.filter((r) => r.created)).toHaveLength(5);
     const after = await declareIncident(
-      { db: tdb.database.db, clock, config: DEFAULT_INCIDENT_CONFIG },
+      { db: testDb().database.db, clock, config: DEFAULT_INCIDENT_CONFIG },
       request(99),
     );
     expect(after.incident.number).toBe(6);
-    const rows = await tdb.database.db.select().from(incidents).where(eq(incidents.teamId, 'T1'));
+    const rows = await testDb().database.db.select().from(incidents).where(eq(incidents.teamId, 'T1'));
     expect(rows.map((r) => r.number).sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });

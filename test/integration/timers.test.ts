@@ -1,26 +1,19 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type TimerRow, timers } from '../../src/db/schema.js';
 import { PermanentError, RetryableError } from '../../src/errors.js';
 import { cancelTimers, scheduleTimer, TimerEngine, type TimerHandler } from '../../src/timers/engine.js';
 import { FakeClock } from '../helpers/clock.js';
-import { createTestDatabase, itWithServer, type TestDatabase } from '../helpers/db.js';
+import { itWithServer, useTestDatabase } from '../helpers/db.js';
 import { captureLogger } from '../helpers/logger.js';
 
-let tdb: TestDatabase;
+const testDb = useTestDatabase();
 let clock: FakeClock;
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-});
-afterAll(async () => {
-  await tdb.drop();
-});
 beforeEach(async () => {
-  await tdb.truncate();
   clock = new FakeClock();
 });
 
-const db = () => tdb.database.db;
+const db = () => testDb().database.db;
 const { logger } = captureLogger();
 
 function engine(
@@ -184,7 +177,7 @@ describe('timer engine', () => {
         await new Promise((r) => setTimeout(r, Math.random() * 3));
       },
     };
-    const workers = [tdb.connect(6), tdb.connect(6)].map(
+    const workers = [testDb().connect(6), testDb().connect(6)].map(
       (d, i) =>
         new TimerEngine({
           db: d.db,
