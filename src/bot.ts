@@ -5,6 +5,8 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { PROVISION_KIND } from './incidents/declare.js';
+import { inviteHandler, postHandler, refreshHandler } from './incidents/effects.js';
+import { INVITE_KIND, POST_KIND, REFRESH_KIND } from './incidents/run.js';
 import { incidentSetupHandler } from './incidents/setup.js';
 import type { Logger } from './logger.js';
 import { buildApp, createReceiver } from './slack/app.js';
@@ -61,19 +63,17 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     throw err;
   }
 
+  const effects = { db: database.db, slack, config: config.incident, clock, logger: logger.child('effects') };
   const engine = new TimerEngine({
     db: database.db,
     clock,
     logger: logger.child('timers'),
     leaseMs: options.leaseMs,
     handlers: {
-      [PROVISION_KIND]: incidentSetupHandler({
-        db: database.db,
-        slack,
-        config: config.incident,
-        clock,
-        logger: logger.child('setup'),
-      }),
+      [PROVISION_KIND]: incidentSetupHandler({ ...effects, logger: logger.child('setup') }),
+      [REFRESH_KIND]: refreshHandler(effects),
+      [POST_KIND]: postHandler(effects),
+      [INVITE_KIND]: inviteHandler(effects),
     },
   });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ROLES, type Role } from './db/schema.js';
 
 /**
  * Settings come from two places, each parsed once at startup with zod:
@@ -65,7 +66,36 @@ export const DEFAULT_SEVERITIES: Severity[] = [
   { id: 'SEV5', description: 'Cosmetic; track as a ticket' },
 ];
 
+/** What each role means, from PROCESS.md; sent to whoever is given the role. Overridable per role. */
+export const DEFAULT_ROLE_DESCRIPTIONS: Record<Role, string> = {
+  commander:
+    'You are the Incident Commander: the single source of truth and authority. Delegate, do not fix; approve external messages; hand over command explicitly when you leave.',
+  deputy:
+    'You are the Deputy: hot standby for the commander. Watch the clock, call out each 10-minute mark, and chase time-boxed tasks that are due.',
+  liaison:
+    'You are the Liaison: draft and post status updates once the commander approves. First post within 5 minutes, then at least every 20 minutes, each with the time of the next update.',
+  scribe:
+    'You are the Scribe: keep the timeline with `/incident note`, and mark follow-ups for the postmortem.',
+};
+
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a user ID such as U0123ABCD');
+
 const incidentConfigSchema = z.strictObject({
+  admins: z.array(userId).default([]),
+  roles: z
+    .strictObject(
+      Object.fromEntries(
+        ROLES.map((r) => [
+          r,
+          z
+            .strictObject({
+              description: z.string().trim().min(1).max(1500, 'must be at most 1500 characters'),
+            })
+            .optional(),
+        ]),
+      ) as Record<Role, z.ZodOptional<z.ZodObject<{ description: z.ZodString }>>>,
+    )
+    .default({}),
   announcements_channel: channelId.optional(),
   channel_prefix: z
     .string()
@@ -91,6 +121,9 @@ export type Severity = z.infer<typeof severitySchema>;
 
 export interface IncidentConfig {
   announcementsChannel: string | undefined;
+  /** User IDs who may do everything a commander may. */
+  admins: string[];
+  roleDescriptions: Record<Role, string>;
   channelPrefix: string;
   severities: Severity[];
 }
@@ -163,8 +196,13 @@ export function parseIncidentConfig(text: string, source: string): IncidentConfi
   }
   const parsed = incidentConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(issuesToLines(`${source}: `, parsed.error, raw, true));
+  const roles = parsed.data.roles as Partial<Record<Role, { description: string } | undefined>>;
   return {
     announcementsChannel: parsed.data.announcements_channel,
+    admins: parsed.data.admins,
+    roleDescriptions: Object.fromEntries(
+      ROLES.map((r) => [r, roles[r]?.description ?? DEFAULT_ROLE_DESCRIPTIONS[r]]),
+    ) as Record<Role, string>,
     channelPrefix: parsed.data.channel_prefix,
     severities: parsed.data.severities,
   };

@@ -53,6 +53,14 @@ export const incidents = pgTable(
     pinSettled: boolean('pin_settled').notNull().default(false),
     announceSettled: boolean('announce_settled').notNull().default(false),
     notifySettled: boolean('notify_settled').notNull().default(false),
+    /** Per-incident task numbers (1, 2, 3 …), incremented under the incident's row lock. */
+    lastTaskNumber: integer('last_task_number').notNull().default(0),
+    lastUpdateAt: tstz('last_update_at'),
+    /** The next status update the last one promised. */
+    nextUpdateAt: tstz('next_update_at'),
+    resolutionSummary: text('resolution_summary'),
+    /** The topic last set on the channel, so a refresh calls conversations.setTopic (Tier 2) only on change. */
+    lastTopic: text('last_topic'),
     declaredAt: tstz('declared_at').notNull(),
     acknowledgedAt: tstz('acknowledged_at'),
     mitigatedAt: tstz('mitigated_at'),
@@ -104,6 +112,47 @@ export const timelineEvents = pgTable(
   (t) => [index('timeline_events_incident_idx').on(t.incidentId, t.id)],
 );
 
+export const UPDATE_AUDIENCES = ['internal', 'customers'] as const;
+export type UpdateAudience = (typeof UPDATE_AUDIENCES)[number];
+
+/** Status updates as posted by the liaison (or commander, deputy). */
+export const statusUpdates = pgTable(
+  'status_updates',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id, { onDelete: 'cascade' }),
+    status: text('status').$type<IncidentStatus>().notNull(),
+    message: text('message').notNull(),
+    audience: text('audience').$type<UpdateAudience>().notNull(),
+    postedBy: text('posted_by').notNull(),
+    postedAt: tstz('posted_at').notNull(),
+    nextUpdateAt: tstz('next_update_at'),
+  },
+  (t) => [index('status_updates_incident_idx').on(t.incidentId, t.id)],
+);
+
+/** Time-boxed tasks inside an incident, numbered per incident. */
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    text: text('text').notNull(),
+    assigneeId: text('assignee_id'),
+    createdBy: text('created_by').notNull(),
+    createdAt: tstz('created_at').notNull(),
+    dueAt: tstz('due_at'),
+    doneAt: tstz('done_at'),
+    doneBy: text('done_by'),
+  },
+  (t) => [uniqueIndex('tasks_incident_number_uq').on(t.incidentId, t.number)],
+);
+
 export const TIMER_STATUSES = ['pending', 'done', 'failed', 'cancelled'] as const;
 export type TimerStatus = (typeof TIMER_STATUSES)[number];
 
@@ -137,9 +186,19 @@ export const timers = pgTable(
   ],
 );
 
-export const schema = { teamCounters, incidents, incidentRoles, timelineEvents, timers };
+export const schema = {
+  teamCounters,
+  incidents,
+  incidentRoles,
+  timelineEvents,
+  timers,
+  statusUpdates,
+  tasks,
+};
 
 export type IncidentRow = typeof incidents.$inferSelect;
 export type TimerRow = typeof timers.$inferSelect;
 export type TimelineEventRow = typeof timelineEvents.$inferSelect;
 export type RoleRow = typeof incidentRoles.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;
+export type StatusUpdateRow = typeof statusUpdates.$inferSelect;

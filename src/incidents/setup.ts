@@ -178,7 +178,13 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     retrying: boolean,
     channel: string,
   ) {
-    const posted = await postOnce(incident, MESSAGE_MARKER.card, channel, incidentCard(snapshot), retrying);
+    const posted = await postOnce(
+      incident,
+      MESSAGE_MARKER.card,
+      channel,
+      incidentCard(snapshot, deps.config.severities),
+      retrying,
+    );
     return db.transaction(async (tx) => {
       const [row] = await tx
         .update(incidents)
@@ -269,9 +275,11 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
       }
       if (!current.topicSettled) {
         steps.push(
-          optionalStep(current, 'topicSettled', 'setting the topic', () =>
-            slack.setTopic(channel, incidentTopic(snapshot)),
-          ),
+          optionalStep(current, 'topicSettled', 'setting the topic', async () => {
+            const topic = incidentTopic(snapshot);
+            await slack.setTopic(channel, topic);
+            await db.update(incidents).set({ lastTopic: topic }).where(eq(incidents.id, current.id));
+          }),
         );
       }
       if (!current.announceSettled && announcementsChannel && !current.isPrivate && !current.isTest) {

@@ -2,6 +2,7 @@ import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bol
 import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { registerActions } from './listeners/actions.js';
 import { registerCommands } from './listeners/commands.js';
 import type { ListenerDeps } from './listeners/deps.js';
 import { registerViews } from './listeners/views.js';
@@ -84,5 +85,6 @@ export function buildApp(options: {
   });
   registerCommands(app, options.deps);
   registerViews(app, options.deps);
+  registerActions(app, options.deps);
   return app;
 }

@@ -1,21 +1,152 @@
-import { unescapeCommandText } from './text.js';
+import { ROLES, type Role } from '../db/schema.js';
+import { escapeMrkdwn, truncate, unescapeCommandText } from './text.js';
 
-/** What `/incident <text>` asks for. Pure parsing; the listener decides what to do. */
-export type IncidentCommand = { kind: 'declare'; title: string } | { kind: 'help'; unknown?: string };
+/**
+ * What `/incident <text>` asks for. Pure parsing of the text Slack sends (with `should_escape: true`, so
+ * mentions arrive as `<@U123|name>` and user groups as `<!subteam^S123|@group>`); the listener decides
+ * what to do. A malformed command becomes `usage` with a precise line, never an exception.
+ */
+export type IncidentCommand =
+  | { kind: 'open' }
+  | { kind: 'declare'; title: string }
+  | { kind: 'help'; unknown?: string }
+  | { kind: 'usage'; message: string }
+  | { kind: 'role'; role: Role; userId: string }
+  | { kind: 'roles_modal' }
+  | { kind: 'roles' }
+  | { kind: 'severity'; severity: string }
+  | { kind: 'update_modal' }
+  | { kind: 'update'; text: string }
+  | { kind: 'task_add'; text: string; assigneeId?: string; minutes?: number }
+  | { kind: 'task_done'; number: number }
+  | { kind: 'task_assign'; number: number; assigneeId: string }
+  | { kind: 'tasks' }
+  | { kind: 'note'; text: string }
+  | { kind: 'timeline' }
+  | { kind: 'resolve'; summary?: string }
+  | { kind: 'reopen' }
+  | { kind: 'list' };
+
+export const USAGE = {
+  role: '`/incident role <commander|deputy|liaison|scribe> @person`',
+  severity: '`/incident severity <SEV1…>`',
+  task: '`/incident task add <text> [@person] [in <N>m]` · `/incident task done <n>` · `/incident task assign <n> @person`',
+  note: '`/incident note <text>`',
+} as const;
+
+const usage = (which: keyof typeof USAGE, problem?: string): IncidentCommand => ({
+  kind: 'usage',
+  message: `${problem ? `${problem} ` : ''}Usage: ${USAGE[which]}`,
+});
+
+const USER_MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
+const GROUP_MENTION = /^<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>$/;
+
+/** A single person from a mention token, or why the token is not one. */
+export function parseUserMention(token: string): { userId: string } | { problem: string } {
+  const user = USER_MENTION.exec(token);
+  if (user?.[1]) return { userId: user[1] };
+  if (GROUP_MENTION.test(token)) return { problem: 'Give it to one person, not a user group.' };
+  if (token.startsWith('@')) {
+    return {
+      problem: `Mention the person so Slack links them (type @ and pick \`${escapeMrkdwn(truncate(token, 40))}\` from the list).`,
+    };
+  }
+  return { problem: `\`${escapeMrkdwn(truncate(token, 40))}\` is not a mention of a person.` };
+}
+
+const TIME_BOX = /\s+in\s+(\d{1,4})\s*(m|min|mins|minutes|h|hr|hrs|hours)?$/i;
+
+function parseTaskAdd(rest: string): IncidentCommand {
+  let text = rest;
+  let minutes: number | undefined;
+  const box = TIME_BOX.exec(` ${text}`);
+  if (box) {
+    const n = Number(box[1]);
+    minutes = /^h/i.test(box[2] ?? '') ? n * 60 : n;
+    text = ` ${text}`.slice(0, box.index).trim();
+    if (minutes < 1 || minutes > 7 * 24 * 60) return usage('task', 'A time box is 1 minute to 7 days.');
+  }
+  let assigneeId: string | undefined;
+  const last = text.split(/\s+/).at(-1) ?? '';
+  if (last.startsWith('<@') || last.startsWith('<!subteam')) {
+    const who = parseUserMention(last);
+    if ('problem' in who) return usage('task', who.problem);
+    assigneeId = who.userId;
+    text = text.slice(0, text.length - last.length).trim();
+  }
+  const clean = unescapeCommandText(text).trim();
+  if (!clean) return usage('task', 'Say what the task is.');
+  return { kind: 'task_add', text: clean, assigneeId, minutes };
+}
+
+function parseTask(rest: string): IncidentCommand {
+  const [verb = '', ...words] = rest.split(/\s+/);
+  const afterVerb = rest.slice(verb.length).trim();
+  switch (verb.toLowerCase()) {
+    case 'add':
+      return parseTaskAdd(afterVerb);
+    case 'done':
+    case 'complete': {
+      const n = /^#?(\d{1,6})$/.exec(afterVerb)?.[1];
+      return n ? { kind: 'task_done', number: Number(n) } : usage('task', 'Give the task number.');
+    }
+    case 'assign': {
+      const n = /^#?(\d{1,6})$/.exec(words[0] ?? '')?.[1];
+      if (!n || words.length !== 2) return usage('task', 'Give the task number and one person.');
+      const who = parseUserMention(words[1] ?? '');
+      if ('problem' in who) return usage('task', who.problem);
+      return { kind: 'task_assign', number: Number(n), assigneeId: who.userId };
+    }
+    default:
+      return usage('task');
+  }
+}
 
 export function parseCommand(rawText: string): IncidentCommand {
   const text = rawText.trim();
-  if (text === '') return { kind: 'declare', title: '' };
+  if (text === '') return { kind: 'open' };
   const first = text.split(/\s+/)[0] ?? '';
   const sub = first.toLowerCase();
-  const remainder = text.slice(first.length).trim();
+  const rest = text.slice(first.length).trim();
+  const words = rest ? rest.split(/\s+/) : [];
   switch (sub) {
     case 'declare':
     case 'new':
-      return { kind: 'declare', title: unescapeCommandText(remainder) };
+      return { kind: 'declare', title: unescapeCommandText(rest) };
     case 'help':
     case '?':
       return { kind: 'help' };
+    case 'role': {
+      if (words.length === 0) return { kind: 'roles_modal' };
+      const role = (words[0] ?? '').toLowerCase() as Role;
+      if (!ROLES.includes(role))
+        return usage('role', `\`${escapeMrkdwn(truncate(words[0] ?? '', 40))}\` is not a role.`);
+      if (words.length !== 2) return usage('role', 'Name one person.');
+      const who = parseUserMention(words[1] ?? '');
+      return 'problem' in who ? usage('role', who.problem) : { kind: 'role', role, userId: who.userId };
+    }
+    case 'roles':
+      return { kind: 'roles' };
+    case 'severity':
+    case 'sev':
+      return words.length === 1 ? { kind: 'severity', severity: words[0] ?? '' } : usage('severity');
+    case 'update':
+      return rest ? { kind: 'update', text: unescapeCommandText(rest) } : { kind: 'update_modal' };
+    case 'task':
+      return parseTask(rest);
+    case 'tasks':
+      return { kind: 'tasks' };
+    case 'note':
+      return rest ? { kind: 'note', text: unescapeCommandText(rest) } : usage('note', 'Write the note.');
+    case 'timeline':
+      return { kind: 'timeline' };
+    case 'resolve':
+      return rest ? { kind: 'resolve', summary: unescapeCommandText(rest) } : { kind: 'resolve' };
+    case 'reopen':
+      return { kind: 'reopen' };
+    case 'list':
+      return { kind: 'list' };
     default:
       return { kind: 'help', unknown: first };
   }

@@ -35,6 +35,8 @@ export const METHOD_SCOPES: Record<string, BotScope[]> = {
   'conversations.setTopic': ['channels:manage', 'groups:write'],
   'conversations.history': ['channels:history', 'groups:history'],
   'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'conversations.members': ['channels:read', 'groups:read'],
   'pins.add': ['pins:write'],
 };
 
@@ -249,6 +251,30 @@ export class SlackGateway {
         (m.metadata?.event_payload as { id?: unknown } | undefined)?.id === marker.id,
     );
     return found?.ts ? { channel, ts: found.ts } : undefined;
+  }
+
+  async updateMessage(
+    channel: string,
+    ts: string,
+    message: { text: string; blocks: KnownBlock[] },
+  ): Promise<void> {
+    await this.call('chat.update', () =>
+      this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks }),
+    );
+  }
+
+  /** Whether a user is a member of a channel (used to show private incidents only to their members). */
+  async isMember(channel: string, user: string): Promise<boolean> {
+    let cursor: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const res = await this.call('conversations.members', () =>
+        this.client.conversations.members({ channel, limit: 1000, cursor }),
+      );
+      if (res.members?.includes(user)) return true;
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) return false;
+    }
+    return false;
   }
 
   /** Pins a message; already pinned is success. */

@@ -16,3 +16,37 @@ export const MESSAGE_MARKER = {
   card: 'incident_card',
   announcement: 'incident_announcement',
 } as const;
+
+/** Buttons and selects on the incident card; each carries the incident id as its value. */
+export const CARD_ACTION = {
+  roles: 'card_roles',
+  update: 'card_update',
+  task: 'card_task',
+  severity: 'card_severity',
+  resolve: 'card_resolve',
+  reopen: 'card_reopen',
+} as const;
+
+export const TIMELINE_PAGE_ACTION = 'timeline_page';
+
+export const ROLES_MODAL = { callbackId: 'incident_roles', action: 'role_user' } as const;
+
+export const UPDATE_MODAL = {
+  callbackId: 'incident_update',
+  status: { block: 'status', action: 'status_select' },
+  message: { block: 'message', action: 'message_input' },
+  audience: { block: 'audience', action: 'audience_radio' },
+  next: { block: 'next_update', action: 'next_update_select' },
+} as const;
+
+export const TASK_MODAL = {
+  callbackId: 'incident_task',
+  text: { block: 'task_text', action: 'task_text_input' },
+  assignee: { block: 'task_assignee', action: 'task_assignee_select' },
+  timeBox: { block: 'task_time_box', action: 'task_time_box_select' },
+} as const;
+
+export const RESOLVE_MODAL = {
+  callbackId: 'incident_resolve',
+  summary: { block: 'resolution', action: 'resolution_input' },
+} as const;

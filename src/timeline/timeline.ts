@@ -13,7 +13,16 @@ export type TimelineKind =
   | 'channel_created'
   | 'card_posted'
   | 'announced'
-  | 'side_effect_failed';
+  | 'side_effect_failed'
+  | 'severity_changed'
+  | 'status_changed'
+  | 'status_update'
+  | 'task_added'
+  | 'task_assigned'
+  | 'task_completed'
+  | 'note'
+  | 'resolved'
+  | 'reopened';
 
 export async function recordEvent(
   tx: Db | Tx,

@@ -3,8 +3,8 @@ import { parseCommand } from '../../src/slack/command.js';
 
 describe('/incident parsing', () => {
   it.each([
-    ['', { kind: 'declare', title: '' }],
-    ['   ', { kind: 'declare', title: '' }],
+    ['', { kind: 'open' }],
+    ['   ', { kind: 'open' }],
     ['declare', { kind: 'declare', title: '' }],
     ['DECLARE  Payments &amp; refunds down ', { kind: 'declare', title: 'Payments & refunds down' }],
     ['declare <@U1ABC|bob> broke it', { kind: 'declare', title: '@bob broke it' }],

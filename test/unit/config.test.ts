@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_SEVERITIES, loadConfig, parseIncidentConfig } from '../../src/config.js';
+import {
+  ConfigError,
+  DEFAULT_ROLE_DESCRIPTIONS,
+  DEFAULT_SEVERITIES,
+  loadConfig,
+  parseIncidentConfig,
+} from '../../src/config.js';
 
 const baseEnv = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'shh-secret' };
 const noFile = { fileExists: () => false };
@@ -118,6 +124,8 @@ describe('config file', () => {
     );
     expect(config).toEqual({
       announcementsChannel: 'C0123ABCD',
+      admins: [],
+      roleDescriptions: DEFAULT_ROLE_DESCRIPTIONS,
       channelPrefix: 'sev',
       severities: [
         { id: 'SEV1', description: 'Critical issue that warrants public notification' },

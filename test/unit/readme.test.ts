@@ -4,11 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/slack/views/help.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+// Table cells compared without their padding.
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/ {2,}/g, ' ');
+const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 describe('README', () => {
   it('lists every command the bot answers, with the same words as /incident help', () => {
-    for (const c of COMMANDS) expect(readme).toContain(`| \`${c.usage}\` | ${c.does} |`);
+    for (const c of COMMANDS) expect(readme).toContain(`| \`${cell(c.usage)}\` | ${c.does} |`);
   });
 
   it('documents every environment variable the config reads', () => {

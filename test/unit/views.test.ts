@@ -13,6 +13,7 @@ import {
 import { checkMessage, checkModal } from '../helpers/slack-limits.js';
 
 const longest: IncidentSnapshot = {
+  id: '0b6f8f3e-8d5c-4a57-9d0b-7f1b8a9c2e11',
   number: 123456,
   title: `${'Ü'.repeat(140)}🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥`,
   summary: '<&>'.repeat(1000),
@@ -22,8 +23,13 @@ const longest: IncidentSnapshot = {
   isTest: true,
   reporterId: 'U0REPORTER',
   commanderId: 'W0COMMANDER',
+  roles: { commander: 'W0COMMANDER', deputy: 'U0DEPUTY', liaison: 'U0LIAISON', scribe: 'U0SCRIBE' },
   declaredAt: new Date('2026-11-26T10:00:00Z'),
+  resolvedAt: undefined,
   channelId: 'C0INCIDENT',
+  openTaskCount: 12,
+  lastUpdateAt: new Date('2026-11-26T10:20:00Z'),
+  nextUpdateAt: new Date('2026-11-26T10:40:00Z'),
 };
 
 describe('declare modal', () => {

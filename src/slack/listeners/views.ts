@@ -1,8 +1,18 @@
 import type { App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
+import { ROLES, type Role } from '../../db/schema.js';
+import { UserError } from '../../errors.js';
 import { type DeclareFieldErrors, declareIncident, validateDeclareForm } from '../../incidents/declare.js';
+import { addTask, assignRoles, postStatusUpdate, resolveIncident } from '../../incidents/run.js';
 import { guarded } from '../errors.js';
-import { DECLARE_MODAL, DECLARE_OPTION } from '../ids.js';
+import {
+  DECLARE_MODAL,
+  DECLARE_OPTION,
+  RESOLVE_MODAL,
+  ROLES_MODAL,
+  TASK_MODAL,
+  UPDATE_MODAL,
+} from '../ids.js';
 import type { ListenerDeps } from './deps.js';
 
 type ViewState = ViewSubmitAction['view']['state']['values'];
@@ -82,4 +92,94 @@ export function registerViews(app: App, deps: ListenerDeps): void {
       { modalErrorBlock: DECLARE_MODAL.title.block },
     ),
   );
+
+  registerIncidentModals(app, deps);
+}
+
+const incidentMetadata = z.object({ incidentId: z.uuid() });
+
+function incidentIdOf(view: ViewSubmitAction['view']): string {
+  try {
+    return incidentMetadata.parse(JSON.parse(view.private_metadata || '{}')).incidentId;
+  } catch {
+    throw new UserError('bad_metadata', 'This form has expired; open it again from the incident card.');
+  }
+}
+
+const statusSchema = z.enum(['investigating', 'identified', 'monitoring']);
+const minutes = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 60);
+
+/** The modals opened from an incident (roles, status update, task, resolve): read, call one use-case, close. */
+function registerIncidentModals(app: App, deps: ListenerDeps): void {
+  const run = { db: deps.db, clock: deps.clock, config: deps.config };
+  type Args = SlackViewMiddlewareArgs<ViewSubmitAction>;
+  const submit = (
+    callbackId: string,
+    errorBlock: string,
+    handle: (args: Args, values: ViewState) => Promise<void>,
+  ) =>
+    app.view(
+      callbackId,
+      guarded(
+        deps.logger,
+        callbackId,
+        async (args: Args) => {
+          await handle(args, args.view.state.values);
+          await args.ack();
+          deps.kickJobs();
+        },
+        { modalErrorBlock: errorBlock },
+      ),
+    );
+
+  submit(ROLES_MODAL.callbackId, 'commander', async ({ body, view }, values) => {
+    const assignments: Partial<Record<Role, string>> = {};
+    for (const role of ROLES) {
+      const user = values[role]?.[ROLES_MODAL.action]?.selected_user;
+      if (user) assignments[role] = user;
+    }
+    await assignRoles(run, { incidentId: incidentIdOf(view), actorId: body.user.id, assignments });
+  });
+
+  submit(UPDATE_MODAL.callbackId, UPDATE_MODAL.message.block, async ({ body, view }, values) => {
+    const ids = UPDATE_MODAL;
+    const status = statusSchema.safeParse(
+      values[ids.status.block]?.[ids.status.action]?.selected_option?.value,
+    );
+    const next = minutes.safeParse(values[ids.next.block]?.[ids.next.action]?.selected_option?.value);
+    const audience = values[ids.audience.block]?.[ids.audience.action]?.selected_option?.value;
+    await postStatusUpdate(run, {
+      incidentId: incidentIdOf(view),
+      actorId: body.user.id,
+      message: values[ids.message.block]?.[ids.message.action]?.value ?? '',
+      status: status.success ? status.data : undefined,
+      audience: audience === 'customers' ? 'customers' : 'internal',
+      nextUpdateMinutes: next.success ? next.data : undefined,
+    });
+  });
+
+  submit(TASK_MODAL.callbackId, TASK_MODAL.text.block, async ({ body, view }, values) => {
+    const ids = TASK_MODAL;
+    const box = minutes.safeParse(values[ids.timeBox.block]?.[ids.timeBox.action]?.selected_option?.value);
+    await addTask(run, {
+      incidentId: incidentIdOf(view),
+      actorId: body.user.id,
+      text: values[ids.text.block]?.[ids.text.action]?.value ?? '',
+      assigneeId: values[ids.assignee.block]?.[ids.assignee.action]?.selected_user ?? undefined,
+      minutes: box.success ? box.data : undefined,
+    });
+  });
+
+  submit(RESOLVE_MODAL.callbackId, RESOLVE_MODAL.summary.block, async ({ body, view }, values) => {
+    const ids = RESOLVE_MODAL.summary;
+    await resolveIncident(run, {
+      incidentId: incidentIdOf(view),
+      actorId: body.user.id,
+      summary: values[ids.block]?.[ids.action]?.value ?? '',
+    });
+  });
 }

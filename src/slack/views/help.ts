@@ -3,8 +3,32 @@ import type { SlackMessage } from './incident.js';
 
 /** The command reference; README.md's command table lists the same commands (a test keeps them in step). */
 export const COMMANDS: { usage: string; does: string }[] = [
-  { usage: '/incident', does: 'Open the form to declare an incident' },
-  { usage: '/incident declare [title]', does: 'Open the form with the title filled in' },
+  {
+    usage: '/incident',
+    does: 'Open the declare form; in an incident channel, show the incident card with its buttons',
+  },
+  { usage: '/incident declare [title]', does: 'Open the declare form with the title filled in' },
+  { usage: '/incident role <commander|deputy|liaison|scribe> @person', does: 'Give a role to a person' },
+  { usage: '/incident role', does: 'Open the roles form' },
+  { usage: '/incident roles', does: 'List who holds each role' },
+  { usage: '/incident severity <SEV1…>', does: 'Change the severity (sev1, SEV-1 and 1 work too)' },
+  { usage: '/incident update', does: 'Open the status update form (status, message, audience, next update)' },
+  { usage: '/incident update <text>', does: 'Post a quick status update with the current status' },
+  {
+    usage: '/incident task add <text> [@person] [in <N>m]',
+    does: 'Add a task, optionally assigned and time-boxed',
+  },
+  { usage: '/incident task done <n>', does: 'Complete task n' },
+  { usage: '/incident task assign <n> @person', does: 'Give task n to a person' },
+  { usage: '/incident tasks', does: 'List the tasks' },
+  { usage: '/incident note <text>', does: 'Add a note to the timeline' },
+  { usage: '/incident timeline', does: 'Show the timeline so far, page by page' },
+  {
+    usage: '/incident resolve [summary]',
+    does: 'Resolve the incident (asks for a summary when none is given)',
+  },
+  { usage: '/incident reopen', does: 'Reopen a resolved incident' },
+  { usage: '/incident list', does: 'List the open incidents of this workspace, newest first' },
   { usage: '/incident help', does: 'Show this command reference' },
 ];
 

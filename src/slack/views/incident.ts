@@ -1,6 +1,8 @@
 import type { KnownBlock } from '@slack/web-api';
-import type { IncidentStatus } from '../../db/schema.js';
+import type { Severity } from '../../config.js';
+import type { IncidentStatus, Role } from '../../db/schema.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
+import { CARD_ACTION } from '../ids.js';
 import { escapeMrkdwn, mentionChannel, mentionUser, slackDate, truncate } from '../text.js';
 
 export interface SlackMessage {
@@ -26,12 +28,67 @@ function flags(i: IncidentSnapshot): string[] {
   return [...(i.isTest ? ['🧪 Test incident'] : []), ...(i.isPrivate ? ['🔒 Private'] : [])];
 }
 
-/** The pinned incident card. */
-export function incidentCard(i: IncidentSnapshot): SlackMessage {
+const ROLE_LABEL: Record<Role, string> = {
+  commander: 'Commander',
+  deputy: 'Deputy',
+  liaison: 'Liaison',
+  scribe: 'Scribe',
+};
+export const roleLabel = (role: Role): string => ROLE_LABEL[role];
+
+/** The card's buttons: only actions that exist, and Reopen instead of the rest once resolved. */
+function cardActions(i: IncidentSnapshot, severities: Severity[]): KnownBlock {
+  const button = (action: string, text: string, style?: 'primary' | 'danger') => ({
+    type: 'button' as const,
+    action_id: action,
+    value: i.id,
+    text: { type: 'plain_text' as const, text },
+    ...(style ? { style } : {}),
+  });
+  if (i.status === 'resolved') {
+    return {
+      type: 'actions',
+      block_id: `card_actions:${i.id}`,
+      elements: [button(CARD_ACTION.reopen, 'Reopen')],
+    };
+  }
+  const options = severities.slice(0, 100).map((s) => ({
+    text: { type: 'plain_text' as const, text: truncate(s.id, 75) },
+    value: truncate(s.id, 150),
+  }));
+  const current = options.find((o) => o.value === i.severity);
+  return {
+    type: 'actions',
+    block_id: `card_actions:${i.id}`,
+    elements: [
+      button(CARD_ACTION.update, 'Post update', 'primary'),
+      button(CARD_ACTION.roles, 'Assign roles'),
+      button(CARD_ACTION.task, 'Add task'),
+      {
+        type: 'static_select',
+        action_id: CARD_ACTION.severity,
+        placeholder: { type: 'plain_text', text: 'Change severity' },
+        options,
+        ...(current ? { initial_option: current } : {}),
+      },
+      button(CARD_ACTION.resolve, 'Resolve', 'danger'),
+    ],
+  };
+}
+
+/** The incident card: pinned in the channel (and shown ephemerally by `/incident` there). */
+export function incidentCard(i: IncidentSnapshot, severities: Severity[] = []): SlackMessage {
+  const roleFields = (['deputy', 'liaison', 'scribe'] as const)
+    .filter((r) => i.roles[r])
+    .map((r) => ({ type: 'mrkdwn' as const, text: `*${roleLabel(r)}*\n${who(i.roles[r])}` }));
   const blocks: KnownBlock[] = [
     {
       type: 'header',
-      text: { type: 'plain_text', text: truncate(`🚨 ${incidentName(i)}`, 150), emoji: true },
+      text: {
+        type: 'plain_text',
+        text: truncate(`${i.status === 'resolved' ? '✅' : '🚨'} ${incidentName(i)}`, 150),
+        emoji: true,
+      },
     },
     {
       type: 'section',
@@ -40,6 +97,14 @@ export function incidentCard(i: IncidentSnapshot): SlackMessage {
         { type: 'mrkdwn', text: `*Status*\n${statusLabel(i.status)}` },
         { type: 'mrkdwn', text: `*Commander*\n${who(i.commanderId)}` },
         { type: 'mrkdwn', text: `*Reporter*\n${who(i.reporterId)}` },
+        ...roleFields,
+        { type: 'mrkdwn', text: `*Open tasks*\n${i.openTaskCount}` },
+        {
+          type: 'mrkdwn',
+          text: `*Last update*\n${i.lastUpdateAt ? slackDate(i.lastUpdateAt, '{date_short_pretty} {time}') : '_none yet_'}${
+            i.nextUpdateAt && i.status !== 'resolved' ? ` · next ${slackDate(i.nextUpdateAt, '{time}')}` : ''
+          }`,
+        },
       ],
     },
   ];
@@ -51,10 +116,23 @@ export function incidentCard(i: IncidentSnapshot): SlackMessage {
   }
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: [`Declared ${slackDate(i.declaredAt)}`, ...flags(i)].join(' · ') }],
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: [
+          `Declared ${slackDate(i.declaredAt)}`,
+          ...(i.resolvedAt ? [`Resolved ${slackDate(i.resolvedAt)}`] : []),
+          ...flags(i),
+        ].join(' · '),
+      },
+    ],
   });
+  if (severities.length > 0) blocks.push(cardActions(i, severities));
   return {
-    text: truncate(`Incident #${i.number}: ${escapeMrkdwn(i.title)} (${escapeMrkdwn(i.severity)})`, 3000),
+    text: truncate(
+      `Incident #${i.number}: ${escapeMrkdwn(i.title)} (${escapeMrkdwn(i.severity)}, ${statusLabel(i.status)})`,
+      3000,
+    ),
     blocks,
   };
 }
