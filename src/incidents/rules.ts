@@ -47,7 +47,11 @@ export function timestampsAfter(
   to: IncidentStatus,
   now: Date,
 ): LifecycleTimestamps {
-  const next = { ...current };
+  const next: LifecycleTimestamps = {
+    acknowledgedAt: current.acknowledgedAt,
+    mitigatedAt: current.mitigatedAt,
+    resolvedAt: current.resolvedAt,
+  };
   if (to !== 'investigating') next.acknowledgedAt ??= now;
   if (to === 'monitoring' || to === 'resolved') next.mitigatedAt ??= now;
   next.resolvedAt = to === 'resolved' ? now : null;

@@ -41,6 +41,11 @@ export interface TestBot {
   ): Promise<Response>;
   command(text: string, extra?: Record<string, string>): Promise<Response>;
   submitView(view: Record<string, unknown>, user?: string): Promise<Response>;
+  /** A block action (button or select) on a message in `channel`. */
+  action(
+    action: Record<string, unknown> & { action_id: string },
+    options?: { user?: string; channel?: string },
+  ): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -105,6 +110,27 @@ export async function startTestBot(options: {
         api_app_id: 'A0APP0001',
         trigger_id: '1234.5678.submit',
         view: { team_id: TEAM_ID, app_id: 'A0APP0001', ...view },
+      };
+      return post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+    },
+    action(action, options = {}) {
+      const channel = options.channel ?? 'C0GENERAL';
+      const payload = {
+        type: 'block_actions',
+        team: { id: TEAM_ID, domain: 'acme' },
+        user: { id: options.user ?? 'U0REPORTER', team_id: TEAM_ID, name: 'someone' },
+        api_app_id: 'A0APP0001',
+        trigger_id: '1234.5678.action',
+        response_url: 'https://hooks.slack.com/actions/T0TEAM001/1/xyz',
+        container: {
+          type: 'message',
+          message_ts: '1700000000.000001',
+          channel_id: channel,
+          is_ephemeral: false,
+        },
+        channel: { id: channel, name: 'incident' },
+        message: { ts: '1700000000.000001', type: 'message', text: 'card' },
+        actions: [{ block_id: 'b', action_ts: '1700000001.000001', type: 'button', ...action }],
       };
       return post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
     },

@@ -97,6 +97,14 @@ export class SlackApiMock {
           { 'content-type': 'application/json', ...reply.headers },
         ];
       });
+    // Answers sent through a command's or an action's response_url.
+    nock('https://hooks.slack.com')
+      .persist()
+      .post(/.*/)
+      .reply((uri, body) => {
+        mock.handle('response_url', { url: uri, ...(typeof body === 'string' ? JSON.parse(body) : body) });
+        return [200, 'ok'];
+      });
     return mock;
   }
 
@@ -229,6 +237,20 @@ export class SlackApiMock {
         return this.ok({
           messages: msgs.map((m) => ({ type: 'message', ts: m.ts, text: m.text, metadata: m.metadata })),
         });
+      }
+      case 'response_url':
+        return this.ok();
+      case 'chat.update': {
+        const m = this.messages.find((x) => x.channel === args.channel && x.ts === args.ts);
+        if (!m) return this.fail('message_not_found');
+        m.text = String(args.text ?? '');
+        m.blocks = args.blocks;
+        return this.ok({ channel: m.channel, ts: m.ts });
+      }
+      case 'conversations.members': {
+        const ch = this.channels.find((c) => c.id === args.channel);
+        if (!ch) return this.fail('channel_not_found');
+        return this.ok({ members: [...ch.members], response_metadata: { next_cursor: '' } });
       }
       case 'pins.add': {
         if (this.pins.some((p) => p.channel === args.channel && p.ts === args.timestamp))
