@@ -54,6 +54,14 @@ function card() {
   const m = slack.messages.find((x) => x.channel === channel && x.metadata?.event_type === 'incident_card');
   return JSON.stringify(m?.blocks ?? []);
 }
+/** The last modal opened: its callback_id and private_metadata. */
+function lastModal(): { callback_id: string; private_metadata: string } {
+  const view = slack.callsTo('views.open').at(-1)?.args.view as
+    | { callback_id: string; private_metadata: string }
+    | undefined;
+  if (!view) throw new Error('no modal was opened');
+  return view;
+}
 const channelPosts = () =>
   slack.messages
     .filter((m) => m.channel === channel && !m.metadata?.event_type.startsWith('incident_card'))
@@ -168,10 +176,7 @@ describe('roles', () => {
   it('lists roles, opens the roles form, and assigns from it', async () => {
     expect(await command('roles')).toContain(`*Commander*: <@${CMD}>`);
     await command('role');
-    const open = slack.callsTo('views.open').at(-1)?.args.view as {
-      callback_id: string;
-      private_metadata: string;
-    };
+    const open = lastModal();
     expect(open.callback_id).toBe('incident_roles');
     const values = {
       commander: { role_user: { type: 'users_select', selected_user: CMD } },
@@ -289,10 +294,7 @@ describe('status updates', () => {
 
   it('posts from the form: status change, customer audience and the promised next update', async () => {
     await command('update');
-    const view = slack.callsTo('views.open').at(-1)?.args.view as {
-      callback_id: string;
-      private_metadata: string;
-    };
+    const view = lastModal();
     expect(view.callback_id).toBe('incident_update');
     clock.advance(5 * 60_000);
     const res = await app.submitView(
@@ -367,10 +369,7 @@ describe('tasks and notes', () => {
   it('adds a task from the card button and form', async () => {
     const row = await incident();
     await clickAction({ action_id: 'card_task', value: row.id });
-    const view = slack.callsTo('views.open').at(-1)?.args.view as {
-      callback_id: string;
-      private_metadata: string;
-    };
+    const view = lastModal();
     expect(view.callback_id).toBe('incident_task');
     await app.submitView({
       id: 'V0TASK0001',
@@ -442,10 +441,7 @@ describe('resolve and reopen', () => {
 
   it('asks for a summary in a form when none is given', async () => {
     await command('resolve');
-    const view = slack.callsTo('views.open').at(-1)?.args.view as {
-      callback_id: string;
-      private_metadata: string;
-    };
+    const view = lastModal();
     expect(view.callback_id).toBe('incident_resolve');
     const empty = await app.submitView(
       {
@@ -494,9 +490,7 @@ describe('resolve and reopen', () => {
       ['card_resolve', 'incident_resolve'],
     ] as const) {
       await clickAction({ action_id: action, value: row.id });
-      expect((slack.callsTo('views.open').at(-1)?.args.view as { callback_id: string }).callback_id).toBe(
-        callback,
-      );
+      expect(lastModal().callback_id).toBe(callback);
     }
     await clickAction({ action_id: 'card_update', value: 'not-a-uuid' });
     expect(responses().at(-1)?.text).toBe('That incident no longer exists.');
