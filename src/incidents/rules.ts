@@ -1,6 +1,7 @@
 import type { Severity } from '../config.js';
 import type { IncidentStatus, Role } from '../db/schema.js';
 import { UserError } from '../errors.js';
+import { escapeMrkdwn, truncate } from '../slack/text.js';
 
 /**
  * The pure rules of running an incident: the lifecycle state machine, who may do what, and how a typed
@@ -110,6 +111,6 @@ export function parseSeverity(input: string, severities: Severity[]): Severity {
   }
   throw new UserError(
     'unknown_severity',
-    `"${input}" is not a severity. Choose one of ${severities.map((s) => s.id).join(', ')}.`,
+    `"${escapeMrkdwn(truncate(input, 40))}" is not a severity. Choose one of ${severities.map((s) => escapeMrkdwn(s.id)).join(', ')}.`,
   );
 }

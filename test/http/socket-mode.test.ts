@@ -127,4 +127,56 @@ describe('Socket Mode', () => {
     expect(slack.pins).toHaveLength(1);
     expect(slack.messages.some((m) => m.channel === 'C0ANNOUNCE')).toBe(true);
   });
+
+  it('runs the incident from its channel: commands and card buttons over the socket', async () => {
+    const channel = slack.channels[0]?.id as string;
+    const ack = (await send({
+      envelope_id: 'env-severity',
+      type: 'slash_commands',
+      accepts_response_payload: true,
+      payload: {
+        team_id: TEAM_ID,
+        channel_id: channel,
+        user_id: 'U0REPORTER',
+        command: '/incident',
+        text: 'severity 2',
+        response_url: 'https://hooks.slack.com/commands/x',
+        trigger_id: '1.2.4',
+        api_app_id: 'A0APP0001',
+      },
+    })) as { text: string };
+    expect(ack.text).toBe('Severity is now SEV2.');
+    await bot.engine.drain();
+    expect(slack.callsTo('chat.update').length).toBeGreaterThan(0);
+
+    const card = slack.messages.find((m) => m.metadata?.event_type === 'incident_card');
+    const incidentId = JSON.stringify(card?.blocks).match(/card_actions:([0-9a-f-]{36})/)?.[1];
+    await send({
+      envelope_id: 'env-button',
+      type: 'interactive',
+      accepts_response_payload: true,
+      payload: {
+        type: 'block_actions',
+        team: { id: TEAM_ID },
+        user: { id: 'U0REPORTER', team_id: TEAM_ID },
+        api_app_id: 'A0APP0001',
+        trigger_id: '1.2.5',
+        container: { type: 'message', channel_id: channel, message_ts: card?.ts },
+        channel: { id: channel },
+        actions: [
+          {
+            type: 'button',
+            action_id: 'card_update',
+            block_id: `card_actions:${incidentId}`,
+            value: incidentId,
+            action_ts: '1',
+          },
+        ],
+      },
+    });
+    await slack.waitFor(
+      'views.open',
+      (c) => (c.args.view as { callback_id?: string }).callback_id === 'incident_update',
+    );
+  });
 });

@@ -179,6 +179,22 @@ describe('config file', () => {
     ]);
   });
 
+  it('takes admins and per-role descriptions, keeping the defaults for the other roles', () => {
+    const config = parseIncidentConfig(
+      'admins: [U0ADMIN1, W0ADMIN2]\nroles:\n  scribe:\n    description: Write it all down.\n',
+      'cfg.yml',
+    );
+    expect(config.admins).toEqual(['U0ADMIN1', 'W0ADMIN2']);
+    expect(config.roleDescriptions.scribe).toBe('Write it all down.');
+    expect(config.roleDescriptions.commander).toBe(DEFAULT_ROLE_DESCRIPTIONS.commander);
+    expect(
+      problems(() => parseIncidentConfig('admins: [bob]\nroles:\n  wizard: {description: x}\n', 'cfg.yml')),
+    ).toEqual([
+      'cfg.yml: admins[0]: "bob": must be a user ID such as U0123ABCD',
+      'cfg.yml: roles: unknown setting "wizard"',
+    ]);
+  });
+
   it('treats an empty file as all defaults', () => {
     expect(parseIncidentConfig('', 'empty.yml').severities).toEqual(DEFAULT_SEVERITIES);
   });

@@ -10,6 +10,24 @@ import {
   reporterNotice,
   setupFailureNotice,
 } from '../../src/slack/views/incident.js';
+import {
+  formatDuration,
+  incidentList,
+  reopenedMessage,
+  resolvedMessage,
+  resolveModal,
+  roleAssignedMessage,
+  roleDm,
+  rolesList,
+  rolesModal,
+  severityChangedMessage,
+  statusUpdateMessage,
+  taskMessage,
+  taskModal,
+  tasksList,
+  timelinePage,
+  updateModal,
+} from '../../src/slack/views/run.js';
 import { checkMessage, checkModal } from '../helpers/slack-limits.js';
 
 const longest: IncidentSnapshot = {
@@ -64,6 +82,119 @@ describe('declare modal', () => {
       'options',
     ]);
     expect(JSON.parse(view.private_metadata ?? '')).toEqual({});
+  });
+});
+
+describe('running an incident', () => {
+  const events = Array.from({ length: 60 }, (_, n) => ({
+    id: n,
+    incidentId: longest.id,
+    kind: n % 2 ? 'note' : 'status_update',
+    actorId: 'U0SCRIBE',
+    data: { text: '<!channel> '.repeat(300), message: 'x'.repeat(3000), audience: 'customers' },
+    occurredAt: new Date(Date.UTC(2026, 10, 26, 10, n)),
+  }));
+  const manyTasks = Array.from({ length: 200 }, (_, n) => ({
+    id: n,
+    incidentId: longest.id,
+    number: n + 1,
+    text: 'T'.repeat(500),
+    assigneeId: n % 3 ? 'U0BOB' : null,
+    createdBy: 'U0ANN',
+    createdAt: new Date(),
+    dueAt: new Date(Date.UTC(2026, 10, 26, 11)),
+    doneAt: n % 2 ? new Date() : null,
+    doneBy: null,
+  }));
+
+  it('modals stay within Slack limits', () => {
+    for (const view of [
+      rolesModal(longest),
+      updateModal(longest),
+      taskModal(longest),
+      resolveModal(longest),
+    ]) {
+      expect(checkModal(view as never)).toEqual([]);
+    }
+    expect(JSON.parse(rolesModal(longest).private_metadata ?? '')).toEqual({ incidentId: longest.id });
+  });
+
+  it('the card with buttons, lists, timeline pages and channel messages stay within Slack limits', () => {
+    const severities = Array.from({ length: 120 }, (_, n) => ({
+      id: `SEVERITY-${n}`.padEnd(20, 'X'),
+      description: 'd',
+    }));
+    const resolved = { ...longest, status: 'resolved' as const, resolvedAt: new Date() };
+    const incidentRow = {
+      ...longest,
+      channelId: 'C0INC',
+      isPrivate: true,
+      status: 'identified' as const,
+    } as never;
+    const messages = [
+      incidentCard(longest, severities),
+      incidentCard(resolved, severities),
+      rolesList(longest),
+      tasksList(longest, manyTasks as never, new Date(Date.UTC(2026, 10, 26, 12))),
+      incidentList(Array.from({ length: 60 }, () => incidentRow)),
+      timelinePage(longest, events as never, 0),
+      timelinePage(longest, events as never, 2),
+      roleAssignedMessage('commander', 'U0NEW', 'U0OLD', 'U0OLD'),
+      roleDm({ number: 1, title: longest.title, channelId: 'C0INC' }, 'liaison', 'd'.repeat(1500)),
+      severityChangedMessage('U0A', 'S'.repeat(20), 'T'.repeat(20)),
+      statusUpdateMessage(longest, {
+        status: 'monitoring',
+        message: '<&>'.repeat(1000),
+        audience: 'customers',
+        postedBy: 'U0A',
+        nextUpdateAt: new Date(),
+      }),
+      taskMessage(
+        'added',
+        { number: 9, text: 'x'.repeat(500), assigneeId: 'U0BOB', dueAt: new Date() },
+        'U0A',
+      ),
+      resolvedMessage(longest, 'U0A', 's'.repeat(3000), new Date()),
+      reopenedMessage(longest, 'U0A'),
+    ];
+    for (const m of messages) expect(checkMessage(m as never)).toEqual([]);
+  });
+
+  it('long lists end with a count of what did not fit, never a cut mention', () => {
+    const incidentRow = { ...longest, channelId: 'C0INC', status: 'identified' as const } as never;
+    const list = incidentList(Array.from({ length: 60 }, () => incidentRow)).text;
+    expect(list).toMatch(/…and \d+ more$/);
+    expect(list.length).toBeLessThanOrEqual(3000);
+    const tasks = tasksList(longest, manyTasks as never, new Date()).text;
+    expect(tasks).toMatch(/…and \d+ more$/);
+  });
+
+  it('the card offers only the actions that apply', () => {
+    const open = JSON.stringify(incidentCard(longest, DEFAULT_SEVERITIES).blocks);
+    for (const a of ['card_update', 'card_roles', 'card_task', 'card_severity', 'card_resolve'])
+      expect(open).toContain(a);
+    expect(open).not.toContain('card_reopen');
+    const resolved = JSON.stringify(
+      incidentCard({ ...longest, status: 'resolved' }, DEFAULT_SEVERITIES).blocks,
+    );
+    expect(resolved).toContain('card_reopen');
+    expect(resolved).not.toContain('card_resolve');
+    expect(JSON.stringify(incidentCard(longest).blocks)).not.toContain('"actions"');
+  });
+
+  it('timeline pages escape what users wrote and page forward and back', () => {
+    const page = JSON.stringify(timelinePage(longest, events as never, 1));
+    expect(page).not.toContain('<!channel>');
+    expect(page).toContain('page 2 of 3');
+    expect(page).toContain('timeline_page_prev');
+    expect(page).toContain('timeline_page_next');
+    expect(page).toContain(`"value":"${longest.id}:2"`);
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(0)).toBe('0m');
+    expect(formatDuration(133 * 60_000)).toBe('2h 13m');
+    expect(formatDuration((26 * 60 + 1) * 60_000)).toBe('1d 2h 1m');
   });
 });
 

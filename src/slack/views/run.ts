@@ -31,6 +31,21 @@ const message = (line: string, extra: KnownBlock[] = []): SlackMessage => ({
 });
 const modalTitle = (i: { number: number }) => truncate(`Incident #${i.number}`, 24);
 
+/** As many whole lines as fit in one section (never cutting a mention or date token), then a count of the rest. */
+export function fitLines(lines: string[], budget = 2800): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (const [n, l] of lines.entries()) {
+    if (used + l.length + 1 > budget) {
+      out.push(`…and ${lines.length - n} more`);
+      break;
+    }
+    out.push(l);
+    used += l.length + 1;
+  }
+  return out;
+}
+
 // ── Modals ─────────────────────────────────────────────────────────────────────────────────────────
 
 export function rolesModal(i: IncidentSnapshot): View {
@@ -222,29 +237,18 @@ export function tasksList(i: { number: number }, rows: TaskRow[], now: Date): Sl
         : '';
     return `${t.doneAt ? '✅' : '▫️'} *${t.number}.* ${escapeMrkdwn(truncate(t.text, 200))}${who}${due}`;
   };
-  // Keep within one section's 3000 characters: open tasks first, the newest done ones after.
-  const lines = [...open, ...done.reverse()].map(line);
-  const out: string[] = [];
-  let length = 0;
-  for (const l of lines) {
-    if (length + l.length > 2800) {
-      out.push(`…and ${lines.length - out.length} more`);
-      break;
-    }
-    out.push(l);
-    length += l.length + 1;
-  }
+  // Open tasks first, the newest done ones after.
+  const out = fitLines([...open, ...done.reverse()].map(line));
   return message(`Tasks in incident #${i.number} (${open.length} open):\n${out.join('\n')}`);
 }
 
 export function incidentList(rows: IncidentRow[]): SlackMessage {
   if (rows.length === 0) return message('No open incidents. 🎉');
-  const lines = rows.slice(0, 40).map((r) => {
+  const lines = rows.map((r) => {
     const where = r.channelId ? mentionChannel(r.channelId) : '_channel being created_';
     return `*#${r.number}* ${escapeMrkdwn(truncate(r.title, 100))} · ${escapeMrkdwn(r.severity)} · ${statusLabel(r.status)} · ${where}${r.isPrivate ? ' · 🔒' : ''}`;
   });
-  const more = rows.length > 40 ? `\n…and ${rows.length - 40} more` : '';
-  return message(`Open incidents, newest first:\n${lines.join('\n')}${more}`);
+  return message(`Open incidents, newest first:\n${fitLines(lines).join('\n')}`);
 }
 
 // ── Timeline ───────────────────────────────────────────────────────────────────────────────────────
