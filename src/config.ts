@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ROLES, type Role } from './db/schema.js';
+import { parseDuration } from './duration.js';
 
 /**
  * Settings come from two places, each parsed once at startup with zod:
@@ -51,12 +52,57 @@ const envSchema = z.object({
 
 const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD');
 
+/** A duration like `30s`, `5m`, `1h`, `2h30m` or `3d`, as milliseconds. */
+const duration = z
+  .union([z.string(), z.number()], { error: 'is not a duration like 5m' })
+  .transform((v, ctx) => {
+    const ms = parseDuration(String(v));
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'is not a duration like 5m' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
 const severitySchema = z.strictObject({
   id: z
     .string({ error: 'is required (a short name such as SEV1)' })
     .regex(/^[A-Za-z][A-Za-z0-9_-]{0,19}$/, 'must be a short name such as SEV1 (letters, digits, - or _)'),
   description: z.string().trim().min(1, 'must not be empty').max(150, 'must be at most 150 characters'),
+  escalation_policy: z.string().min(1).optional(),
+  update_every: duration.optional(),
+  postmortem_due: duration.optional(),
 });
+
+const notifyId = z
+  .string()
+  .regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a user ID (U…, W…) or a user-group ID (S…)');
+
+const policySchema = z
+  .strictObject({
+    tiers: z
+      .array(
+        z.strictObject({
+          after: duration,
+          notify: z.array(notifyId).min(1, 'must name at least one person or group'),
+        }),
+      )
+      .min(1, 'must have at least one tier')
+      .max(20, 'must have at most 20 tiers'),
+    repeat: z.number().int('must be a whole number').min(0).max(10, 'must be at most 10').default(0),
+  })
+  .superRefine((policy, ctx) => {
+    policy.tiers.forEach((tier, i) => {
+      const before = policy.tiers[i - 1];
+      if (before && tier.after <= before.after) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'after'],
+          message: `must be later than tier ${i}'s`,
+        });
+      }
+    });
+  });
 
 export const DEFAULT_SEVERITIES: Severity[] = [
   { id: 'SEV1', description: 'Critical: large customer impact, SLA broken or data at risk; public notice' },
@@ -82,6 +128,15 @@ const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a user ID such as
 
 const incidentConfigSchema = z.strictObject({
   admins: z.array(userId).default([]),
+  escalation_policies: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be a name of letters, digits, - or _'),
+      policySchema,
+    )
+    .default({}),
+  reminders: z
+    .strictObject({ missing_commander_after: duration.optional(), deputy_callouts: duration.optional() })
+    .default({}),
   roles: z
     .strictObject(
       Object.fromEntries(
@@ -109,18 +164,35 @@ const incidentConfigSchema = z.strictObject({
       const seen = new Set<string>();
       list.forEach((s, i) => {
         const key = s.id.toUpperCase();
-        if (seen.has(key))
-          ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `"${s.id}" is listed twice` });
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: 'is listed twice' });
         seen.add(key);
       });
     })
     .default(DEFAULT_SEVERITIES),
 });
 
-export type Severity = z.infer<typeof severitySchema>;
+export interface Severity {
+  id: string;
+  description: string;
+  /** Name of the escalation policy that pages for this severity; none means no paging. */
+  escalationPolicy?: string;
+  /** Status-update reminder cadence. */
+  updateEveryMs?: number;
+  /** Postmortem reminder, this long after resolution. */
+  postmortemDueMs?: number;
+}
+
+export interface EscalationPolicy {
+  name: string;
+  tiers: { afterMs: number; notify: string[] }[];
+  /** How many more times to start over after the last tier. */
+  repeat: number;
+}
 
 export interface IncidentConfig {
   announcementsChannel: string | undefined;
+  escalationPolicies: Record<string, EscalationPolicy>;
+  reminders: { missingCommanderAfterMs?: number; deputyCalloutsMs?: number };
   /** User IDs who may do everything a commander may. */
   admins: string[];
   roleDescriptions: Record<Role, string>;
@@ -154,7 +226,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function describeValue(value: unknown): string {
   if (value === undefined) return '';
   const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-  return text.length > 60 ? `${text.slice(0, 57)}…: ` : `${text}: `;
+  return text.length > 60 ? `${text.slice(0, 57)}… ` : `${text} `;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -196,6 +268,14 @@ export function parseIncidentConfig(text: string, source: string): IncidentConfi
   }
   const parsed = incidentConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(issuesToLines(`${source}: `, parsed.error, raw, true));
+  const unknownPolicies = parsed.data.severities.flatMap((s, i) =>
+    s.escalation_policy && !parsed.data.escalation_policies[s.escalation_policy]
+      ? [
+          `${source}: severities[${i}].escalation_policy: "${s.escalation_policy}" is not a policy in escalation_policies`,
+        ]
+      : [],
+  );
+  if (unknownPolicies.length > 0) throw new ConfigError(unknownPolicies);
   const roles = parsed.data.roles as Partial<Record<Role, { description: string } | undefined>>;
   return {
     announcementsChannel: parsed.data.announcements_channel,
@@ -204,7 +284,27 @@ export function parseIncidentConfig(text: string, source: string): IncidentConfi
       ROLES.map((r) => [r, roles[r]?.description ?? DEFAULT_ROLE_DESCRIPTIONS[r]]),
     ) as Record<Role, string>,
     channelPrefix: parsed.data.channel_prefix,
-    severities: parsed.data.severities,
+    severities: parsed.data.severities.map((s) => ({
+      id: s.id,
+      description: s.description,
+      ...(s.escalation_policy ? { escalationPolicy: s.escalation_policy } : {}),
+      ...(s.update_every !== undefined ? { updateEveryMs: s.update_every } : {}),
+      ...(s.postmortem_due !== undefined ? { postmortemDueMs: s.postmortem_due } : {}),
+    })),
+    escalationPolicies: Object.fromEntries(
+      Object.entries(parsed.data.escalation_policies).map(([name, p]) => [
+        name,
+        { name, repeat: p.repeat, tiers: p.tiers.map((t) => ({ afterMs: t.after, notify: t.notify })) },
+      ]),
+    ),
+    reminders: {
+      ...(parsed.data.reminders.missing_commander_after !== undefined
+        ? { missingCommanderAfterMs: parsed.data.reminders.missing_commander_after }
+        : {}),
+      ...(parsed.data.reminders.deputy_callouts !== undefined
+        ? { deputyCalloutsMs: parsed.data.reminders.deputy_callouts }
+        : {}),
+    },
   };
 }
 

@@ -126,6 +126,8 @@ describe('config file', () => {
       announcementsChannel: 'C0123ABCD',
       admins: [],
       roleDescriptions: DEFAULT_ROLE_DESCRIPTIONS,
+      escalationPolicies: {},
+      reminders: {},
       channelPrefix: 'sev',
       severities: [
         { id: 'SEV1', description: 'Critical issue that warrants public notification' },
@@ -151,8 +153,8 @@ describe('config file', () => {
     );
     expect(lines).toEqual(
       expect.arrayContaining([
-        'cfg.yml: announcements_channel: "#general": must be a channel ID such as C0123ABCD',
-        'cfg.yml: channel_prefix: "Incidents!": must be 1-20 lowercase letters, digits, - or _ (such as inc)',
+        'cfg.yml: announcements_channel: "#general" must be a channel ID such as C0123ABCD',
+        'cfg.yml: channel_prefix: "Incidents!" must be 1-20 lowercase letters, digits, - or _ (such as inc)',
         'cfg.yml: (top level): unknown setting "severties"',
         'cfg.yml: severities[1].id: is required (a short name such as SEV1)',
       ]),
@@ -167,7 +169,7 @@ describe('config file', () => {
         'cfg.yml',
       ),
     );
-    expect(lines).toEqual(['cfg.yml: severities[1].id: "sev1": "sev1" is listed twice']);
+    expect(lines).toEqual(['cfg.yml: severities[1].id: "sev1" is listed twice']);
   });
 
   it('reports invalid YAML with its line', () => {
@@ -190,12 +192,115 @@ describe('config file', () => {
     expect(
       problems(() => parseIncidentConfig('admins: [bob]\nroles:\n  wizard: {description: x}\n', 'cfg.yml')),
     ).toEqual([
-      'cfg.yml: admins[0]: "bob": must be a user ID such as U0123ABCD',
+      'cfg.yml: admins[0]: "bob" must be a user ID such as U0123ABCD',
       'cfg.yml: roles: unknown setting "wizard"',
     ]);
   });
 
   it('treats an empty file as all defaults', () => {
     expect(parseIncidentConfig('', 'empty.yml').severities).toEqual(DEFAULT_SEVERITIES);
+  });
+});
+
+describe('escalation and reminders config', () => {
+  const full = [
+    'escalation_policies:',
+    '  default:',
+    '    tiers:',
+    '      - after: 0m',
+    '        notify: [S0ONCALL1]',
+    '      - after: 5m',
+    '        notify: [U0TIER2]',
+    '      - after: 15m',
+    '        notify: [U0INCMGR, W0OTHER]',
+    '    repeat: 1',
+    'severities:',
+    '  - id: SEV1',
+    '    description: Critical',
+    '    escalation_policy: default',
+    '    update_every: 20m',
+    '    postmortem_due: 3d',
+    '  - id: SEV2',
+    '    description: Major',
+    'reminders:',
+    '  missing_commander_after: 10m',
+    '  deputy_callouts: 10m',
+  ].join('\n');
+
+  it('parses policies, cadences and reminders into milliseconds', () => {
+    const config = parseIncidentConfig(full, 'cfg.yml');
+    expect(config.escalationPolicies.default).toEqual({
+      name: 'default',
+      repeat: 1,
+      tiers: [
+        { afterMs: 0, notify: ['S0ONCALL1'] },
+        { afterMs: 300_000, notify: ['U0TIER2'] },
+        { afterMs: 900_000, notify: ['U0INCMGR', 'W0OTHER'] },
+      ],
+    });
+    expect(config.severities[0]).toEqual({
+      id: 'SEV1',
+      description: 'Critical',
+      escalationPolicy: 'default',
+      updateEveryMs: 1_200_000,
+      postmortemDueMs: 3 * 86_400_000,
+    });
+    expect(config.severities[1]).toEqual({ id: 'SEV2', description: 'Major' });
+    expect(config.reminders).toEqual({ missingCommanderAfterMs: 600_000, deputyCalloutsMs: 600_000 });
+  });
+
+  it('names the exact path of every bad duration, id and tier order', () => {
+    const lines = problems(() =>
+      parseIncidentConfig(
+        [
+          'escalation_policies:',
+          '  default:',
+          '    tiers:',
+          '      - after: 5m',
+          '        notify: [bob]',
+          '      - after: 1m',
+          '        notify: []',
+          'severities:',
+          '  - {id: SEV1, description: a}',
+          '  - {id: SEV2, description: b}',
+          '  - {id: SEV3, description: c, update_every: 5 minutes}',
+          'reminders:',
+          '  missing_commander_after: soon',
+        ].join('\n'),
+        'cfg.yml',
+      ),
+    );
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'cfg.yml: escalation_policies.default.tiers[0].notify[0]: "bob" must be a user ID (U…, W…) or a user-group ID (S…)',
+        'cfg.yml: escalation_policies.default.tiers[1].notify: [] must name at least one person or group',
+        `cfg.yml: escalation_policies.default.tiers[1].after: "1m" must be later than tier 1's`,
+        'cfg.yml: severities[2].update_every: "5 minutes" is not a duration like 5m',
+        'cfg.yml: reminders.missing_commander_after: "soon" is not a duration like 5m',
+      ]),
+    );
+  });
+
+  it('rejects tiers that do not move forward in time', () => {
+    const lines = problems(() =>
+      parseIncidentConfig(
+        'escalation_policies:\n  p:\n    tiers:\n      - {after: 5m, notify: [U0A]}\n      - {after: 5m, notify: [U0B]}\n',
+        'cfg.yml',
+      ),
+    );
+    expect(lines).toEqual([
+      `cfg.yml: escalation_policies.p.tiers[1].after: "5m" must be later than tier 1's`,
+    ]);
+  });
+
+  it('rejects a severity that names an unknown policy', () => {
+    expect(
+      problems(() =>
+        parseIncidentConfig(
+          'severities:\n  - {id: SEV1, description: a, escalation_policy: nope}\n',
+          'cfg.yml',
+        ),
+      ),
+    ).toEqual(['cfg.yml: severities[0].escalation_policy: "nope" is not a policy in escalation_policies']);
   });
 });
