@@ -7,6 +7,13 @@ import { type Database, openDatabase } from './db/client.js';
 import { PROVISION_KIND } from './incidents/declare.js';
 import { inviteHandler, postHandler, refreshHandler } from './incidents/effects.js';
 import { INVITE_KIND, POST_KIND, REFRESH_KIND } from './incidents/run.js';
+import {
+  escalationStepHandler,
+  pageDeliveryHandler,
+  pageTargetsHandler,
+  reminderHandler,
+} from './escalation/handlers.js';
+import { DELIVER_KIND, PAGE_KIND, REMIND_KIND, STEP_KIND } from './escalation/timers.js';
 import { incidentSetupHandler } from './incidents/setup.js';
 import type { Logger } from './logger.js';
 import { buildApp, createReceiver } from './slack/app.js';
@@ -74,6 +81,10 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       [REFRESH_KIND]: refreshHandler(effects),
       [POST_KIND]: postHandler(effects),
       [INVITE_KIND]: inviteHandler(effects),
+      [STEP_KIND]: escalationStepHandler(effects),
+      [PAGE_KIND]: pageTargetsHandler(effects),
+      [DELIVER_KIND]: pageDeliveryHandler(effects),
+      [REMIND_KIND]: reminderHandler(effects),
     },
   });
 

@@ -63,6 +63,11 @@ export const incidents = pgTable(
     lastTopic: text('last_topic'),
     declaredAt: tstz('declared_at').notNull(),
     acknowledgedAt: tstz('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+    /** The escalation policy whose steps are planned (none: no paging), and how many steps have paged. */
+    escalationPolicy: text('escalation_policy'),
+    escalationStartedAt: tstz('escalation_started_at'),
+    escalationStep: integer('escalation_step').notNull().default(0),
     mitigatedAt: tstz('mitigated_at'),
     resolvedAt: tstz('resolved_at'),
     updatedAt: tstz('updated_at').notNull(),

@@ -6,6 +6,7 @@ import { type Db, sqlState } from '../db/client.js';
 import { type IncidentRow, incidentRoles, incidents, teamCounters } from '../db/schema.js';
 import { stripControl } from '../slack/text.js';
 import { recordEvent } from '../timeline/timeline.js';
+import { planOnDeclare } from '../escalation/timers.js';
 import { scheduleTimer } from '../timers/engine.js';
 import { channelName } from './naming.js';
 
@@ -158,6 +159,7 @@ export async function declareIncident(
         { key: provisionKey(row.id), kind: PROVISION_KIND, dueAt: now, payload: { incidentId: row.id } },
         now,
       );
+      await planOnDeclare(tx, row, deps.config, !!req.commanderId, now);
       return row;
     });
     return { incident, created: true };

@@ -94,7 +94,8 @@ export function postHandler(deps: EffectsDeps): TimerHandler {
       let threadTs: string | undefined;
       switch (payload.target) {
         case 'dm':
-          channel = payload.userId;
+          // The DM channel's id lets a retry look for the message it may already have sent.
+          channel = payload.userId ? await deps.slack.openDm(payload.userId) : undefined;
           break;
         case 'channel':
           channel = incident.channelId;
@@ -115,7 +116,7 @@ export function postHandler(deps: EffectsDeps): TimerHandler {
       }
       if (!channel) return;
       const marker = { type: 'incident_post', id: timer.key };
-      if (ctx.attempt > 1 && payload.target !== 'dm') {
+      if (ctx.attempt > 1) {
         // An earlier attempt may have posted and died before recording it.
         const found = await deps.slack
           .findMarkedMessage(channel, marker, timer.createdAt)
@@ -125,12 +126,7 @@ export function postHandler(deps: EffectsDeps): TimerHandler {
           });
         if (found) return;
       }
-      await deps.slack.postMessage({
-        channel,
-        threadTs,
-        ...payload.message,
-        marker: payload.target === 'dm' ? undefined : marker,
-      });
+      await deps.slack.postMessage({ channel, threadTs, ...payload.message, marker });
     },
     onGiveUp: recordFailure(deps, 'posting a message'),
   };

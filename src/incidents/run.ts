@@ -1,7 +1,5 @@
 import { and, asc, desc, eq, isNull, ne } from 'drizzle-orm';
-import type { Clock } from '../clock.js';
-import type { IncidentConfig } from '../config.js';
-import type { Db, Tx } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import {
   type IncidentRow,
   type IncidentStatus,
@@ -15,7 +13,6 @@ import {
 } from '../db/schema.js';
 import { UserError } from '../errors.js';
 import { stripControl } from '../slack/text.js';
-import type { SlackMessage } from '../slack/views/incident.js';
 import {
   reopenedMessage,
   resolvedMessage,
@@ -26,8 +23,30 @@ import {
   taskMessage,
 } from '../slack/views/run.js';
 import { listEvents, recordEvent } from '../timeline/timeline.js';
-import { scheduleTimer } from '../timers/engine.js';
-import { currentRoles, loadSnapshot, openTaskCount, toSnapshot } from './queries.js';
+import {
+  onReopened,
+  onResolved,
+  planUpdateReminder,
+  replanOnSeverity,
+  scheduleTaskReminder,
+  stopEscalation,
+  timerKeys,
+} from '../escalation/timers.js';
+import { cancelTimers, scheduleTimer } from '../timers/engine.js';
+import {
+  actorOf,
+  INVITE_KIND,
+  type Locked,
+  post,
+  postEverywhere,
+  type RunDeps,
+  refreshCard,
+  withIncident,
+} from './locked.js';
+import { loadSnapshot, openTaskCount, toSnapshot } from './queries.js';
+
+export { INVITE_KIND, POST_KIND, type PostPayload, REFRESH_KIND, type RunDeps } from './locked.js';
+
 import { assertTransition, authorize, parseSeverity, timestampsAfter } from './rules.js';
 
 /**
@@ -37,27 +56,6 @@ import { assertTransition, authorize, parseSeverity, timestampsAfter } from './r
  * The card is never rendered here: a refresh job renders it from the committed state.
  */
 
-export interface RunDeps {
-  db: Db;
-  clock: Clock;
-  config: IncidentConfig;
-}
-
-export const REFRESH_KIND = 'incident.refresh';
-export const POST_KIND = 'incident.post';
-export const INVITE_KIND = 'incident.invite';
-
-/** Where an `incident.post` job posts. `announcement` threads under the incident's announcement. */
-export type PostTarget = 'channel' | 'announcement' | 'dm';
-
-export interface PostPayload {
-  incidentId: string;
-  target: PostTarget;
-  userId?: string;
-  message: SlackMessage;
-  [key: string]: unknown;
-}
-
 const MAX_TEXT = 3000;
 const cleanText = (s: string, what: string, max = MAX_TEXT): string => {
   const t = stripControl(s).trim();
@@ -66,55 +64,6 @@ const cleanText = (s: string, what: string, max = MAX_TEXT): string => {
     throw new UserError('too_long', `Keep the ${what} to ${max} characters or fewer.`);
   return t;
 };
-
-type Locked = { tx: Tx; incident: IncidentRow; roles: Partial<Record<Role, string>>; now: Date };
-
-/** Runs `fn` with the incident row locked (FOR UPDATE) for the rest of the transaction. */
-async function withIncident<T>(deps: RunDeps, incidentId: string, fn: (l: Locked) => Promise<T>): Promise<T> {
-  return deps.db.transaction(async (tx) => {
-    const [incident] = await tx.select().from(incidents).where(eq(incidents.id, incidentId)).for('update');
-    if (!incident) throw new UserError('not_found', 'That incident no longer exists.');
-    const roles = await currentRoles(tx, incidentId);
-    return fn({ tx, incident, roles, now: deps.clock.now() });
-  });
-}
-
-const actorOf = (deps: RunDeps, l: Locked, userId: string) => ({
-  userId,
-  roles: l.roles,
-  admins: deps.config.admins,
-});
-
-function refreshCard(l: Locked) {
-  return scheduleTimer(
-    l.tx,
-    {
-      key: `incident:${l.incident.id}:refresh`,
-      kind: REFRESH_KIND,
-      dueAt: l.now,
-      payload: { incidentId: l.incident.id },
-    },
-    l.now,
-  );
-}
-
-/** Schedules one message; `key` makes the job (and so the message) unique. */
-function post(l: Locked, key: string, target: PostTarget, message: SlackMessage, userId?: string) {
-  const payload: PostPayload = { incidentId: l.incident.id, target, message, ...(userId ? { userId } : {}) };
-  return scheduleTimer(
-    l.tx,
-    { key: `incident:${l.incident.id}:post:${key}`, kind: POST_KIND, dueAt: l.now, payload },
-    l.now,
-  );
-}
-
-/** Posts to the channel and, unless the incident is private or a test, to the announcement thread. */
-async function postEverywhere(deps: RunDeps, l: Locked, key: string, message: SlackMessage) {
-  await post(l, `${key}:channel`, 'channel', message);
-  if (deps.config.announcementsChannel && !l.incident.isPrivate && !l.incident.isTest) {
-    await post(l, `${key}:announcement`, 'announcement', message);
-  }
-}
 
 export async function findIncidentByChannel(
   db: Db,
@@ -183,6 +132,7 @@ export async function assignRoles(
       await post(l, `${key}:channel`, 'channel', roleAssignedMessage(role, userId, input.actorId, previous));
       await post(l, `${key}:dm`, 'dm', roleDm(l.incident, role, deps.config.roleDescriptions[role]), userId);
       l.roles = { ...l.roles, [role]: userId };
+      if (role === 'commander') await cancelTimers(l.tx, timerKeys.remind(l.incident.id, 'commander'), l.now);
     }
     await refreshCard(l);
     return changes.map(([role]) => role);
@@ -245,6 +195,8 @@ async function moveStatus(
   const from = l.incident.status;
   assertTransition(from, to);
   const stamps = timestampsAfter(l.incident, to, l.now);
+  // Leaving `investigating` means someone is on it: paging stops as with an acknowledgement.
+  if (!l.incident.acknowledgedAt && stamps.acknowledgedAt) await stopEscalation(l.tx, l.incident.id, l.now);
   await l.tx
     .update(incidents)
     .set({ status: to, ...stamps, ...extra, updatedAt: l.now })
@@ -273,6 +225,7 @@ export async function resolveIncident(
       { kind: 'resolved', data: { summary } },
       { resolutionSummary: summary, nextUpdateAt: null },
     );
+    await onResolved(l.tx, l.incident, deps.config, l.now);
     const snapshot = toSnapshot(l.incident, l.roles, await openTaskCount(l.tx, l.incident.id));
     await postEverywhere(
       deps,
@@ -288,6 +241,7 @@ export async function reopenIncident(deps: RunDeps, input: { incidentId: string;
   return withIncident(deps, input.incidentId, async (l) => {
     authorize('reopen', actorOf(deps, l, input.actorId));
     await moveStatus(l, input.actorId, 'investigating', { kind: 'reopened' });
+    await onReopened(l.tx, l.incident, deps.config, l.now);
     await postEverywhere(deps, l, `reopened:${l.now.getTime()}`, reopenedMessage(l.incident, input.actorId));
     await refreshCard(l);
   });
@@ -336,6 +290,7 @@ export async function postStatusUpdate(
       .update(incidents)
       .set({ lastUpdateAt: l.now, nextUpdateAt, updatedAt: l.now })
       .where(eq(incidents.id, l.incident.id));
+    await planUpdateReminder(l.tx, l.incident, deps.config, l.now, l.now);
     await recordEvent(l.tx, {
       incidentId: l.incident.id,
       kind: 'status_update',
@@ -389,6 +344,7 @@ export async function addTask(
       })
       .returning();
     if (!task) throw new Error('task insert returned nothing');
+    if (dueAt) await scheduleTaskReminder(l.tx, l.incident.id, task.id, dueAt, l.now);
     await recordEvent(l.tx, {
       incidentId: l.incident.id,
       kind: 'task_added',
@@ -419,6 +375,7 @@ export async function completeTask(
     const task = await lockedTask(l, input.number);
     if (task.doneAt) throw new UserError('done', `Task ${task.number} is already done.`);
     await l.tx.update(tasks).set({ doneAt: l.now, doneBy: input.actorId }).where(eq(tasks.id, task.id));
+    await cancelTimers(l.tx, timerKeys.task(l.incident.id, task.id), l.now);
     await recordEvent(l.tx, {
       incidentId: l.incident.id,
       kind: 'task_completed',

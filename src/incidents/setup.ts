@@ -231,7 +231,7 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
   }
 
   async function tellReporter(incident: IncidentRow, message: SlackMessage) {
-    await slack.postMessage({ channel: incident.reporterId, ...message });
+    await slack.postMessage({ channel: await slack.openDm(incident.reporterId), ...message });
   }
 
   return {

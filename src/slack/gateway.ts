@@ -33,11 +33,14 @@ export const METHOD_SCOPES: Record<string, BotScope[]> = {
   'conversations.list': ['channels:read', 'groups:read'],
   'conversations.invite': ['channels:manage', 'groups:write'],
   'conversations.setTopic': ['channels:manage', 'groups:write'],
-  'conversations.history': ['channels:history', 'groups:history'],
+  // im:history: a retried DM (a page) first looks for itself in the DM, so nobody is paged twice.
+  'conversations.history': ['channels:history', 'groups:history', 'im:history'],
   'chat.postMessage': ['chat:write'],
   'chat.update': ['chat:write'],
   'conversations.members': ['channels:read', 'groups:read'],
   'pins.add': ['pins:write'],
+  'usergroups.users.list': ['usergroups:read'],
+  'conversations.open': ['im:write'],
 };
 
 const RETRYABLE_PLATFORM_ERRORS = new Set([
@@ -275,6 +278,22 @@ export class SlackGateway {
       if (!cursor) return false;
     }
     return false;
+  }
+
+  /** The members of a user group (`S…`). */
+  async usergroupMembers(usergroup: string): Promise<string[]> {
+    const res = await this.call('usergroups.users.list', () =>
+      this.client.usergroups.users.list({ usergroup }),
+    );
+    return res.users ?? [];
+  }
+
+  /** The bot's DM channel with a user (opened if needed), so a DM can be checked for in its history. */
+  async openDm(user: string): Promise<string> {
+    const res = await this.call('conversations.open', () => this.client.conversations.open({ users: user }));
+    const id = res.channel?.id;
+    if (!id) throw new PermanentError('no_dm_channel', `conversations.open returned no channel for ${user}`);
+    return id;
   }
 
   /** Pins a message; already pinned is success. */

@@ -50,3 +50,10 @@ export const RESOLVE_MODAL = {
   callbackId: 'incident_resolve',
   summary: { block: 'resolution', action: 'resolution_input' },
 } as const;
+
+/** Buttons of paging and reminders; each carries the incident id as its value. */
+export const ESCALATION_ACTION = {
+  ack: 'incident_ack',
+  takeCommand: 'take_command',
+  snooze: 'snooze_update_reminder',
+} as const;

@@ -22,7 +22,12 @@ export type TimelineKind =
   | 'task_completed'
   | 'note'
   | 'resolved'
-  | 'reopened';
+  | 'reopened'
+  | 'acknowledged'
+  | 'escalated'
+  | 'paged'
+  | 'reminded'
+  | 'reminder_snoozed';
 
 export async function recordEvent(
   tx: Db | Tx,

@@ -56,6 +56,21 @@ export async function scheduleTimer(tx: Db | Tx, input: ScheduleInput, now: Date
   await tx.insert(timers).values(values).onConflictDoUpdate({ target: timers.key, set: update });
 }
 
+/** Creates the timer unless one with this key exists already (in any state): for work that must happen once. */
+export async function scheduleTimerOnce(tx: Db | Tx, input: ScheduleInput, now: Date): Promise<void> {
+  await tx
+    .insert(timers)
+    .values({
+      key: input.key,
+      kind: input.kind,
+      payload: input.payload ?? {},
+      scheduledFor: input.dueAt,
+      dueAt: input.dueAt,
+      createdAt: now,
+    })
+    .onConflictDoNothing({ target: timers.key });
+}
+
 /** Cancels every pending timer whose key starts with `keyPrefix`; returns how many. */
 export async function cancelTimers(tx: Db | Tx, keyPrefix: string, now: Date): Promise<number> {
   const escaped = keyPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -36,6 +36,8 @@ interface FakeMessage {
 }
 
 export const BOT_USER_ID = 'UBOT00001';
+/** The DM channel the fake opens with a user (D + the rest of the user id). */
+export const dmChannelOf = (user: string) => `D${user.slice(1)}`;
 export const TEAM_ID = 'T0TEAM001';
 const JSON_FIELDS = new Set(['blocks', 'view', 'metadata', 'attachments']);
 
@@ -56,6 +58,8 @@ export class SlackApiMock {
   readonly channels: FakeChannel[] = [];
   readonly messages: FakeMessage[] = [];
   readonly pins: { channel: string; ts: string }[] = [];
+  /** User groups (S…) and their members, for usergroups.users.list. */
+  readonly usergroups = new Map<string, string[]>();
   private readonly overrides = new Map<string, Override>();
   private readonly counts = new Map<string, number>();
   private nextTs = 1_700_000_000_000;
@@ -240,6 +244,15 @@ export class SlackApiMock {
       }
       case 'response_url':
         return this.ok();
+      case 'conversations.open': {
+        const user = String(args.users ?? '');
+        if (!/^[UW][A-Z0-9]+$/.test(user)) return this.fail('user_not_found');
+        return this.ok({ channel: { id: dmChannelOf(user) } });
+      }
+      case 'usergroups.users.list': {
+        const users = this.usergroups.get(String(args.usergroup));
+        return users ? this.ok({ users }) : this.fail('no_such_subteam');
+      }
       case 'chat.update': {
         const m = this.messages.find((x) => x.channel === args.channel && x.ts === args.ts);
         if (!m) return this.fail('message_not_found');

@@ -4,7 +4,7 @@ import { incidentRoles, incidents, timelineEvents, timers } from '../../src/db/s
 import { FakeClock } from '../helpers/clock.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { declareView, startTestBot, type TestBot } from '../helpers/http.js';
-import { BOT_USER_ID, isolateNetwork, resetNetwork, SlackApiMock } from '../helpers/slack-api.js';
+import { BOT_USER_ID, dmChannelOf, isolateNetwork, resetNetwork, SlackApiMock } from '../helpers/slack-api.js';
 
 const ANNOUNCE = 'C0ANNOUNCE';
 
@@ -133,7 +133,7 @@ describe('declaring an incident', () => {
 
     const announcement = slack.messages.find((m) => m.channel === ANNOUNCE);
     expect(announcement?.text).toContain(`<#${channel?.id}>`);
-    const dm = slack.messages.find((m) => m.channel === 'U0REPORTER');
+    const dm = slack.messages.find((m) => m.channel === dmChannelOf('U0REPORTER'));
     expect(dm?.text).toContain(`<#${channel?.id}>`);
 
     const [stored] = await db().select().from(incidents);
@@ -262,7 +262,7 @@ describe('declaring an incident', () => {
     expect(job?.status).toBe('failed');
     const failure = (await db().select().from(timelineEvents)).find((e) => e.kind === 'side_effect_failed');
     expect(failure?.data).toMatchObject({ step: 'creating the channel', final: true });
-    const dm = slack.messages.find((m) => m.channel === 'U0REPORTER');
+    const dm = slack.messages.find((m) => m.channel === dmChannelOf('U0REPORTER'));
     expect(dm?.text).toContain('restricted_action');
     expect(slack.callsTo('conversations.create')).toHaveLength(1);
   });
@@ -274,7 +274,7 @@ describe('declaring an incident', () => {
     await submitAndSettle(declareView({ title: 'Quiet announce' }));
     const [row] = await db().select().from(incidents);
     expect(row).toMatchObject({ announceSettled: true, announcementTs: null, pinSettled: true });
-    const dms = slack.messages.filter((m) => m.channel === 'U0REPORTER').map((m) => m.text);
+    const dms = slack.messages.filter((m) => m.channel === dmChannelOf('U0REPORTER')).map((m) => m.text);
     expect(dms.some((t) => t.includes('not_in_channel') && t.includes('posting the announcement'))).toBe(
       true,
     );

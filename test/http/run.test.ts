@@ -4,7 +4,7 @@ import { incidentRoles, incidents, statusUpdates, tasks, timelineEvents } from '
 import { FakeClock } from '../helpers/clock.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { declareView, startTestBot, type TestBot } from '../helpers/http.js';
-import { isolateNetwork, resetNetwork, SlackApiMock } from '../helpers/slack-api.js';
+import { dmChannelOf, isolateNetwork, resetNetwork, SlackApiMock } from '../helpers/slack-api.js';
 
 const ANNOUNCE = 'C0ANNOUNCE';
 const CMD = 'U0CMD0001';
@@ -68,7 +68,7 @@ const channelPosts = () =>
     .map((m) => m.text);
 const threadPosts = () =>
   slack.messages.filter((m) => m.channel === ANNOUNCE && m.thread_ts).map((m) => m.text);
-const dms = (user: string) => slack.messages.filter((m) => m.channel === user).map((m) => m.text);
+const dms = (user: string) => slack.messages.filter((m) => m.channel === dmChannelOf(user)).map((m) => m.text);
 const responses = () =>
   slack.callsTo('response_url').map((c) => c.args as { text?: string; replace_original?: boolean });
 async function incident() {

@@ -71,8 +71,8 @@ function sourceFiles(dir: string): string[] {
 function methodsCalled(): Set<string> {
   const methods = new Set<string>();
   for (const file of sourceFiles(join(ROOT, 'src'))) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/\bclient\.([a-z]+)\.([a-zA-Z]+)\(/g)) {
-      methods.add(`${m[1]}.${m[2]}`);
+    for (const m of readFileSync(file, 'utf8').matchAll(/\bclient\.((?:[a-z]+\.)+[a-zA-Z]+)\(/g)) {
+      methods.add(m[1] as string);
     }
   }
   return methods;
