@@ -4,9 +4,6 @@ import type { App } from '@slack/bolt';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
-import { PROVISION_KIND } from './incidents/declare.js';
-import { inviteHandler, postHandler, refreshHandler } from './incidents/effects.js';
-import { INVITE_KIND, POST_KIND, REFRESH_KIND } from './incidents/run.js';
 import {
   escalationStepHandler,
   pageDeliveryHandler,
@@ -14,6 +11,9 @@ import {
   reminderHandler,
 } from './escalation/handlers.js';
 import { DELIVER_KIND, PAGE_KIND, REMIND_KIND, STEP_KIND } from './escalation/timers.js';
+import { PROVISION_KIND } from './incidents/declare.js';
+import { inviteHandler, postHandler, refreshHandler } from './incidents/effects.js';
+import { INVITE_KIND, POST_KIND, REFRESH_KIND } from './incidents/run.js';
 import { incidentSetupHandler } from './incidents/setup.js';
 import type { Logger } from './logger.js';
 import { buildApp, createReceiver } from './slack/app.js';

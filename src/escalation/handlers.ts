@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config.js';
 import type { Db } from '../db/client.js';
-import { incidents, tasks, type TimerRow } from '../db/schema.js';
+import { incidents, type TimerRow, tasks } from '../db/schema.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import { type Locked, post, refreshCard, withIncident } from '../incidents/locked.js';
 import { findIncident } from '../incidents/queries.js';
@@ -11,8 +11,8 @@ import type { SlackGateway } from '../slack/gateway.js';
 import {
   deputyCalloutMessage,
   missingCommanderMessage,
-  pagedMessage,
   pageDm,
+  pagedMessage,
   postmortemReminderMessage,
   taskDueMessage,
   updateReminderMessage,
@@ -20,7 +20,14 @@ import {
 import { recordEvent } from '../timeline/timeline.js';
 import { scheduleTimer, scheduleTimerOnce, type TimerHandler } from '../timers/engine.js';
 import { planEscalation } from './plan.js';
-import { DELIVER_KIND, planDeputyClock, REMIND_KIND, type Reminder, severityOf, timerKeys } from './timers.js';
+import {
+  DELIVER_KIND,
+  planDeputyClock,
+  REMIND_KIND,
+  type Reminder,
+  severityOf,
+  timerKeys,
+} from './timers.js';
 
 /**
  * Job handlers of escalation and reminders. Each checks, under the incident's row lock, that it still
@@ -64,7 +71,12 @@ async function schedulePages(
       l.now,
     );
   }
-  await post(l, `page:${page.key}`, 'channel', pagedMessage(l.incident, page.label, page.users, page.reason ?? undefined));
+  await post(
+    l,
+    `page:${page.key}`,
+    'channel',
+    pagedMessage(l.incident, page.label, page.users, page.reason ?? undefined),
+  );
   await recordEvent(l.tx, {
     incidentId: l.incident.id,
     kind: 'paged',
@@ -78,9 +90,24 @@ async function schedulePages(
 export function escalationStepHandler(deps: EscalationDeps): TimerHandler {
   return {
     async run(timer) {
-      const p = timer.payload as { incidentId: string; index: number; policy: string; manual?: boolean; by?: string; reason?: string | null };
-      const stillDue = (i: { status: string; acknowledgedAt: Date | null; escalationPolicy: string | null; escalationStep: number }) =>
-        i.status !== 'resolved' && (p.manual || !i.acknowledgedAt) && i.escalationPolicy === p.policy && p.index >= i.escalationStep;
+      const p = timer.payload as {
+        incidentId: string;
+        index: number;
+        policy: string;
+        manual?: boolean;
+        by?: string;
+        reason?: string | null;
+      };
+      const stillDue = (i: {
+        status: string;
+        acknowledgedAt: Date | null;
+        escalationPolicy: string | null;
+        escalationStep: number;
+      }) =>
+        i.status !== 'resolved' &&
+        (p.manual || !i.acknowledgedAt) &&
+        i.escalationPolicy === p.policy &&
+        p.index >= i.escalationStep;
       const incident = await findIncident(deps.db, p.incidentId);
       const policy = deps.config.escalationPolicies[p.policy];
       const step = policy ? planEscalation(policy)[p.index] : undefined;
@@ -88,9 +115,18 @@ export function escalationStepHandler(deps: EscalationDeps): TimerHandler {
       const users = await expandTargets(deps.slack, step.notify);
       await withIncident(deps, p.incidentId, async (l) => {
         if (!stillDue(l.incident)) return;
-        await l.tx.update(incidents).set({ escalationStep: p.index + 1 }).where(eq(incidents.id, l.incident.id));
+        await l.tx
+          .update(incidents)
+          .set({ escalationStep: p.index + 1 })
+          .where(eq(incidents.id, l.incident.id));
         const label = `tier ${step.tier + 1}${step.round > 0 ? ` (round ${step.round + 1})` : ''}`;
-        await schedulePages(l, { key: `step:${p.index}`, label, users, reason: p.reason ?? null, actorId: p.by ?? null });
+        await schedulePages(l, {
+          key: `step:${p.index}`,
+          label,
+          users,
+          reason: p.reason ?? null,
+          actorId: p.by ?? null,
+        });
       });
     },
   };
@@ -100,11 +136,23 @@ export function escalationStepHandler(deps: EscalationDeps): TimerHandler {
 export function pageTargetsHandler(deps: EscalationDeps): TimerHandler {
   return {
     async run(timer) {
-      const p = timer.payload as { incidentId: string; targets: string[]; label: string; actorId: string; reason: string | null };
+      const p = timer.payload as {
+        incidentId: string;
+        targets: string[];
+        label: string;
+        actorId: string;
+        reason: string | null;
+      };
       const users = await expandTargets(deps.slack, p.targets);
       await withIncident(deps, p.incidentId, async (l) => {
         if (l.incident.status === 'resolved') return;
-        await schedulePages(l, { key: `manual:${timer.id}`, label: p.label, users, reason: p.reason, actorId: p.actorId });
+        await schedulePages(l, {
+          key: `manual:${timer.id}`,
+          label: p.label,
+          users,
+          reason: p.reason,
+          actorId: p.actorId,
+        });
       });
     },
   };
@@ -120,9 +168,17 @@ export function pageDeliveryHandler(deps: EscalationDeps): TimerHandler {
       const dm = await deps.slack.openDm(p.userId);
       const marker = { type: 'incident_page', id: timer.key };
       const sent =
-        ctx.attempt > 1 ? await deps.slack.findMarkedMessage(dm, marker, timer.createdAt).catch(() => undefined) : undefined;
-      if (!sent) await deps.slack.postMessage({ channel: dm, ...pageDm(incident, p.label, p.reason ?? undefined), marker });
-      if (!incident.channelId) throw new RetryableError('waiting for the incident channel before inviting', 2000);
+        ctx.attempt > 1
+          ? await deps.slack.findMarkedMessage(dm, marker, timer.createdAt).catch(() => undefined)
+          : undefined;
+      if (!sent)
+        await deps.slack.postMessage({
+          channel: dm,
+          ...pageDm(incident, p.label, p.reason ?? undefined),
+          marker,
+        });
+      if (!incident.channelId)
+        throw new RetryableError('waiting for the incident channel before inviting', 2000);
       await deps.slack.invite(incident.channelId, p.userId);
     },
     async onGiveUp(timer, error) {
@@ -132,7 +188,10 @@ export function pageDeliveryHandler(deps: EscalationDeps): TimerHandler {
         incidentId: p.incidentId,
         kind: 'side_effect_failed',
         at: deps.clock.now(),
-        data: { step: `paging <@${p.userId}>`, error: error instanceof PermanentError ? error.code : error.message },
+        data: {
+          step: `paging <@${p.userId}>`,
+          error: error instanceof PermanentError ? error.code : error.message,
+        },
       });
     },
   };
@@ -141,7 +200,12 @@ export function pageDeliveryHandler(deps: EscalationDeps): TimerHandler {
 /** Status-update cadence, missing commander, task time boxes, the deputy's clock and the postmortem. */
 export function reminderHandler(deps: EscalationDeps): TimerHandler {
   const remind = async (l: Locked, what: Reminder, data: Record<string, unknown> = {}) =>
-    recordEvent(l.tx, { incidentId: l.incident.id, kind: 'reminded', at: l.now, data: { reminder: what, ...data } });
+    recordEvent(l.tx, {
+      incidentId: l.incident.id,
+      kind: 'reminded',
+      at: l.now,
+      data: { reminder: what, ...data },
+    });
 
   return {
     async run(timer: TimerRow) {
@@ -161,7 +225,12 @@ export function reminderHandler(deps: EscalationDeps): TimerHandler {
             await remind(l, 'update', { to: who ?? null });
             await scheduleTimer(
               l.tx,
-              { key: timerKeys.remind(l.incident.id, 'update'), kind: REMIND_KIND, dueAt: new Date(at + every), payload: p },
+              {
+                key: timerKeys.remind(l.incident.id, 'update'),
+                kind: REMIND_KIND,
+                dueAt: new Date(at + every),
+                payload: p,
+              },
               l.now,
             );
             return;
@@ -189,7 +258,13 @@ export function reminderHandler(deps: EscalationDeps): TimerHandler {
             if (!open || !every) return;
             if (l.roles.deputy) {
               const elapsed = at - l.incident.declaredAt.getTime();
-              await post(l, `remind:deputy:${mark}`, 'dm', deputyCalloutMessage(l.incident, elapsed), l.roles.deputy);
+              await post(
+                l,
+                `remind:deputy:${mark}`,
+                'dm',
+                deputyCalloutMessage(l.incident, elapsed),
+                l.roles.deputy,
+              );
               await remind(l, 'deputy', { mark });
             }
             await planDeputyClock(l.tx, l.incident, deps.config, mark + 1, l.now);
@@ -199,7 +274,14 @@ export function reminderHandler(deps: EscalationDeps): TimerHandler {
             if (l.incident.status !== 'resolved' || !l.incident.resolvedAt) return;
             const message = postmortemReminderMessage(l.incident, l.roles.commander, l.incident.resolvedAt);
             await post(l, `remind:postmortem:${l.incident.resolvedAt.getTime()}`, 'channel', message);
-            if (l.roles.commander) await post(l, `remind:postmortem:${l.incident.resolvedAt.getTime()}:dm`, 'dm', message, l.roles.commander);
+            if (l.roles.commander)
+              await post(
+                l,
+                `remind:postmortem:${l.incident.resolvedAt.getTime()}:dm`,
+                'dm',
+                message,
+                l.roles.commander,
+              );
             await remind(l, 'postmortem');
             return;
           }

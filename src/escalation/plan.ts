@@ -32,7 +32,13 @@ export function planEscalation(policy: EscalationPolicy): EscalationStep[] {
   const steps: EscalationStep[] = [];
   for (let round = 0; round <= policy.repeat; round++) {
     policy.tiers.forEach((t, tier) => {
-      steps.push({ index: steps.length, round, tier, offsetMs: round * period + t.afterMs, notify: t.notify });
+      steps.push({
+        index: steps.length,
+        round,
+        tier,
+        offsetMs: round * period + t.afterMs,
+        notify: t.notify,
+      });
     });
   }
   return steps;
@@ -42,8 +48,14 @@ export function planEscalation(policy: EscalationPolicy): EscalationStep[] {
  * When each remaining step should fire if step `from` fires at `at` (escalating now keeps the rhythm of the
  * steps after it).
  */
-export function reschedule(steps: EscalationStep[], from: number, at: Date): { step: EscalationStep; dueAt: Date }[] {
+export function reschedule(
+  steps: EscalationStep[],
+  from: number,
+  at: Date,
+): { step: EscalationStep; dueAt: Date }[] {
   const base = steps[from];
   if (!base) return [];
-  return steps.slice(from).map((step) => ({ step, dueAt: new Date(at.getTime() + step.offsetMs - base.offsetMs) }));
+  return steps
+    .slice(from)
+    .map((step) => ({ step, dueAt: new Date(at.getTime() + step.offsetMs - base.offsetMs) }));
 }

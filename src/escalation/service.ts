@@ -1,7 +1,14 @@
 import { eq } from 'drizzle-orm';
 import { incidents } from '../db/schema.js';
 import { UserError } from '../errors.js';
-import { INVITE_KIND, type Locked, post, refreshCard, type RunDeps, withIncident } from '../incidents/locked.js';
+import {
+  INVITE_KIND,
+  type Locked,
+  post,
+  type RunDeps,
+  refreshCard,
+  withIncident,
+} from '../incidents/locked.js';
 import { assignRoles } from '../incidents/run.js';
 import { acknowledgedMessage } from '../slack/views/escalation.js';
 import { recordEvent } from '../timeline/timeline.js';
@@ -25,11 +32,18 @@ export async function acknowledge(deps: RunDeps, input: { incidentId: string; ac
   return withIncident(deps, input.incidentId, async (l) => {
     assertOpen(l);
     if (l.incident.acknowledgedBy) {
-      throw new UserError('already_acknowledged', `<@${l.incident.acknowledgedBy}> already acknowledged the incident.`);
+      throw new UserError(
+        'already_acknowledged',
+        `<@${l.incident.acknowledgedBy}> already acknowledged the incident.`,
+      );
     }
     await l.tx
       .update(incidents)
-      .set({ acknowledgedAt: l.incident.acknowledgedAt ?? l.now, acknowledgedBy: input.actorId, updatedAt: l.now })
+      .set({
+        acknowledgedAt: l.incident.acknowledgedAt ?? l.now,
+        acknowledgedBy: input.actorId,
+        updatedAt: l.now,
+      })
       .where(eq(incidents.id, l.incident.id));
     const stopped = await stopEscalation(l.tx, l.incident.id, l.now);
     await recordEvent(l.tx, {
@@ -63,10 +77,14 @@ export async function takeCommand(deps: RunDeps, input: { incidentId: string; ac
 }
 
 /** Pages the next tier of the severity's policy now; the tiers after it keep their rhythm from now. */
-export async function escalateNow(deps: RunDeps, input: { incidentId: string; actorId: string; reason?: string }) {
+export async function escalateNow(
+  deps: RunDeps,
+  input: { incidentId: string; actorId: string; reason?: string },
+) {
   return withIncident(deps, input.incidentId, async (l) => {
     assertOpen(l);
-    const name = l.incident.escalationPolicy ?? severityOf(deps.config, l.incident.severity)?.escalationPolicy;
+    const name =
+      l.incident.escalationPolicy ?? severityOf(deps.config, l.incident.severity)?.escalationPolicy;
     const policy = name ? deps.config.escalationPolicies[name] : undefined;
     if (!policy) {
       throw new UserError(
@@ -77,7 +95,10 @@ export async function escalateNow(deps: RunDeps, input: { incidentId: string; ac
     const steps = planEscalation(policy);
     const next = l.incident.escalationPolicy === policy.name ? l.incident.escalationStep : 0;
     if (next >= steps.length) {
-      throw new UserError('all_paged', 'Every tier has been paged. Page more people with `/incident page @person`.');
+      throw new UserError(
+        'all_paged',
+        'Every tier has been paged. Page more people with `/incident page @person`.',
+      );
     }
     await stopEscalation(l.tx, l.incident.id, l.now);
     if (l.incident.escalationPolicy !== policy.name) {
@@ -117,7 +138,10 @@ export async function escalateNow(deps: RunDeps, input: { incidentId: string; ac
 }
 
 /** Pages people (and user groups) by hand, with the same DM, invite and Acknowledge flow as a tier. */
-export async function pagePeople(deps: RunDeps, input: { incidentId: string; actorId: string; targets: string[]; reason?: string }) {
+export async function pagePeople(
+  deps: RunDeps,
+  input: { incidentId: string; actorId: string; targets: string[]; reason?: string },
+) {
   if (input.targets.length === 0) throw new UserError('nobody', 'Name at least one person or group to page.');
   return withIncident(deps, input.incidentId, async (l) => {
     assertOpen(l);
@@ -140,13 +164,21 @@ export async function pagePeople(deps: RunDeps, input: { incidentId: string; act
   });
 }
 
-export async function snoozeUpdateReminder(deps: RunDeps, input: { incidentId: string; actorId: string; minutes?: number }) {
+export async function snoozeUpdateReminder(
+  deps: RunDeps,
+  input: { incidentId: string; actorId: string; minutes?: number },
+) {
   return withIncident(deps, input.incidentId, async (l) => {
     assertOpen(l);
     const until = new Date(l.now.getTime() + (input.minutes ?? 15) * 60_000);
     await scheduleTimer(
       l.tx,
-      { key: timerKeys.remind(l.incident.id, 'update'), kind: REMIND_KIND, dueAt: until, payload: { incidentId: l.incident.id, reminder: 'update' } },
+      {
+        key: timerKeys.remind(l.incident.id, 'update'),
+        kind: REMIND_KIND,
+        dueAt: until,
+        payload: { incidentId: l.incident.id, reminder: 'update' },
+      },
       l.now,
     );
     await recordEvent(l.tx, {

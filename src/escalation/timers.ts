@@ -28,20 +28,32 @@ export const timerKeys = {
   postmortem: (id: string) => `incident:${id}:postmortem`,
 };
 
-type Inc = Pick<IncidentRow, 'id' | 'severity' | 'declaredAt' | 'lastUpdateAt' | 'acknowledgedAt' | 'escalationPolicy'>;
+type Inc = Pick<
+  IncidentRow,
+  'id' | 'severity' | 'declaredAt' | 'lastUpdateAt' | 'acknowledgedAt' | 'escalationPolicy'
+>;
 
 export function severityOf(config: IncidentConfig, id: string): Severity | undefined {
   return config.severities.find((s) => s.id === id);
 }
 
 /** Plans the severity's escalation from `now` (tier 1 at once when its `after` is 0m). */
-export async function startEscalation(tx: Tx, incident: Inc, config: IncidentConfig, now: Date): Promise<void> {
+export async function startEscalation(
+  tx: Tx,
+  incident: Inc,
+  config: IncidentConfig,
+  now: Date,
+): Promise<void> {
   await cancelTimers(tx, timerKeys.escalation(incident.id), now);
   const name = severityOf(config, incident.severity)?.escalationPolicy;
   const policy = name ? config.escalationPolicies[name] : undefined;
   await tx
     .update(incidents)
-    .set({ escalationPolicy: policy?.name ?? null, escalationStartedAt: policy ? now : null, escalationStep: 0 })
+    .set({
+      escalationPolicy: policy?.name ?? null,
+      escalationStartedAt: policy ? now : null,
+      escalationStep: 0,
+    })
     .where(eq(incidents.id, incident.id));
   if (!policy) return;
   for (const { step, dueAt } of reschedule(planEscalation(policy), 0, now)) {
@@ -63,7 +75,13 @@ export function stopEscalation(tx: Tx, incidentId: string, now: Date): Promise<n
 }
 
 /** The status-update reminder: `update_every` after `base` (the last update, declare or reopen). */
-export async function planUpdateReminder(tx: Tx, incident: Inc, config: IncidentConfig, base: Date, now: Date) {
+export async function planUpdateReminder(
+  tx: Tx,
+  incident: Inc,
+  config: IncidentConfig,
+  base: Date,
+  now: Date,
+) {
   const every = severityOf(config, incident.severity)?.updateEveryMs;
   const key = timerKeys.remind(incident.id, 'update');
   if (!every) {
@@ -72,12 +90,23 @@ export async function planUpdateReminder(tx: Tx, incident: Inc, config: Incident
   }
   await scheduleTimer(
     tx,
-    { key, kind: REMIND_KIND, dueAt: new Date(base.getTime() + every), payload: { incidentId: incident.id, reminder: 'update' } },
+    {
+      key,
+      kind: REMIND_KIND,
+      dueAt: new Date(base.getTime() + every),
+      payload: { incidentId: incident.id, reminder: 'update' },
+    },
     now,
   );
 }
 
-export async function planDeputyClock(tx: Tx, incident: Inc, config: IncidentConfig, mark: number, now: Date) {
+export async function planDeputyClock(
+  tx: Tx,
+  incident: Inc,
+  config: IncidentConfig,
+  mark: number,
+  now: Date,
+) {
   const every = config.reminders.deputyCalloutsMs;
   if (!every) return;
   await scheduleTimer(
@@ -92,7 +121,13 @@ export async function planDeputyClock(tx: Tx, incident: Inc, config: IncidentCon
   );
 }
 
-export async function planOnDeclare(tx: Tx, incident: Inc, config: IncidentConfig, hasCommander: boolean, now: Date) {
+export async function planOnDeclare(
+  tx: Tx,
+  incident: Inc,
+  config: IncidentConfig,
+  hasCommander: boolean,
+  now: Date,
+) {
   await startEscalation(tx, incident, config, now);
   await planUpdateReminder(tx, incident, config, incident.declaredAt, now);
   const after = config.reminders.missingCommanderAfterMs;
@@ -114,14 +149,26 @@ export async function planOnDeclare(tx: Tx, incident: Inc, config: IncidentConfi
 /** A severity change re-plans: another policy pages anew (unless someone already acknowledged), another cadence re-times the reminder. */
 export async function replanOnSeverity(tx: Tx, incident: Inc, config: IncidentConfig, now: Date) {
   const policy = severityOf(config, incident.severity)?.escalationPolicy ?? null;
-  if (!incident.acknowledgedAt && policy !== incident.escalationPolicy) await startEscalation(tx, incident, config, now);
+  if (!incident.acknowledgedAt && policy !== incident.escalationPolicy)
+    await startEscalation(tx, incident, config, now);
   await planUpdateReminder(tx, incident, config, incident.lastUpdateAt ?? incident.declaredAt, now);
 }
 
-export async function scheduleTaskReminder(tx: Tx, incidentId: string, taskId: number, dueAt: Date, now: Date) {
+export async function scheduleTaskReminder(
+  tx: Tx,
+  incidentId: string,
+  taskId: number,
+  dueAt: Date,
+  now: Date,
+) {
   await scheduleTimer(
     tx,
-    { key: timerKeys.task(incidentId, taskId), kind: REMIND_KIND, dueAt, payload: { incidentId, reminder: 'task', taskId } },
+    {
+      key: timerKeys.task(incidentId, taskId),
+      kind: REMIND_KIND,
+      dueAt,
+      payload: { incidentId, reminder: 'task', taskId },
+    },
     now,
   );
 }

@@ -4,9 +4,9 @@ import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config.js';
 import { type Db, sqlState } from '../db/client.js';
 import { type IncidentRow, incidentRoles, incidents, teamCounters } from '../db/schema.js';
+import { planOnDeclare } from '../escalation/timers.js';
 import { stripControl } from '../slack/text.js';
 import { recordEvent } from '../timeline/timeline.js';
-import { planOnDeclare } from '../escalation/timers.js';
 import { scheduleTimer } from '../timers/engine.js';
 import { channelName } from './naming.js';
 

@@ -28,6 +28,9 @@ export interface IncidentSnapshot {
   openTaskCount: number;
   lastUpdateAt: Date | undefined;
   nextUpdateAt: Date | undefined;
+  acknowledgedBy: string | undefined;
+  /** Escalation is paging tier by tier and nobody has acknowledged yet. */
+  paging: boolean;
 }
 
 export async function findIncident(db: Db | Tx, id: string): Promise<IncidentRow | undefined> {
@@ -83,5 +86,7 @@ export function toSnapshot(
     openTaskCount: openTasks,
     lastUpdateAt: row.lastUpdateAt ?? undefined,
     nextUpdateAt: row.nextUpdateAt ?? undefined,
+    acknowledgedBy: row.acknowledgedBy ?? undefined,
+    paging: !!row.escalationPolicy && !row.acknowledgedAt && row.status !== 'resolved',
   };
 }

@@ -12,6 +12,15 @@ import {
   type UpdateAudience,
 } from '../db/schema.js';
 import { UserError } from '../errors.js';
+import {
+  onReopened,
+  onResolved,
+  planUpdateReminder,
+  replanOnSeverity,
+  scheduleTaskReminder,
+  stopEscalation,
+  timerKeys,
+} from '../escalation/timers.js';
 import { stripControl } from '../slack/text.js';
 import {
   reopenedMessage,
@@ -23,15 +32,6 @@ import {
   taskMessage,
 } from '../slack/views/run.js';
 import { listEvents, recordEvent } from '../timeline/timeline.js';
-import {
-  onReopened,
-  onResolved,
-  planUpdateReminder,
-  replanOnSeverity,
-  scheduleTaskReminder,
-  stopEscalation,
-  timerKeys,
-} from '../escalation/timers.js';
 import { cancelTimers, scheduleTimer } from '../timers/engine.js';
 import {
   actorOf,
@@ -166,6 +166,7 @@ export async function changeSeverity(
       .update(incidents)
       .set({ severity: to, updatedAt: l.now })
       .where(eq(incidents.id, l.incident.id));
+    await replanOnSeverity(l.tx, { ...l.incident, severity: to }, deps.config, l.now);
     await recordEvent(l.tx, {
       incidentId: l.incident.id,
       kind: 'severity_changed',

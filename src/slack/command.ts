@@ -25,13 +25,17 @@ export type IncidentCommand =
   | { kind: 'timeline' }
   | { kind: 'resolve'; summary?: string }
   | { kind: 'reopen' }
-  | { kind: 'list' };
+  | { kind: 'list' }
+  | { kind: 'ack' }
+  | { kind: 'escalate'; reason?: string }
+  | { kind: 'page'; targets: string[]; reason?: string };
 
 export const USAGE = {
   role: '`/incident role <commander|deputy|liaison|scribe> @person`',
   severity: '`/incident severity <SEV1…>`',
   task: '`/incident task add <text> [@person] [in <N>m]` · `/incident task done <n>` · `/incident task assign <n> @person`',
   note: '`/incident note <text>`',
+  page: '`/incident page @person [@group …] [reason]`',
 } as const;
 
 const usage = (which: keyof typeof USAGE, problem?: string): IncidentCommand => ({
@@ -103,6 +107,26 @@ function parseTask(rest: string): IncidentCommand {
   }
 }
 
+/** `page @a <!subteam^S1|@g> the reason`: leading mentions of people or groups, then an optional reason. */
+function parsePage(rest: string): IncidentCommand {
+  const words = rest ? rest.split(/\s+/) : [];
+  const targets: string[] = [];
+  let n = 0;
+  for (; n < words.length; n++) {
+    const word = words[n] ?? '';
+    const user = USER_MENTION.exec(word)?.[1];
+    const group = GROUP_MENTION.exec(word)?.[1];
+    if (user ?? group) targets.push((user ?? group) as string);
+    else if (word.startsWith('@')) {
+      const who = parseUserMention(word);
+      return usage('page', 'problem' in who ? who.problem : undefined);
+    } else break;
+  }
+  if (targets.length === 0) return usage('page', 'Mention who to page.');
+  const reason = unescapeCommandText(words.slice(n).join(' ')).trim();
+  return { kind: 'page', targets: [...new Set(targets)], ...(reason ? { reason } : {}) };
+}
+
 export function parseCommand(rawText: string): IncidentCommand {
   const text = rawText.trim();
   if (text === '') return { kind: 'open' };
@@ -147,6 +171,15 @@ export function parseCommand(rawText: string): IncidentCommand {
       return { kind: 'reopen' };
     case 'list':
       return { kind: 'list' };
+    case 'ack':
+    case 'acknowledge':
+      return { kind: 'ack' };
+    case 'escalate': {
+      const reason = unescapeCommandText(rest).trim();
+      return reason ? { kind: 'escalate', reason } : { kind: 'escalate' };
+    }
+    case 'page':
+      return parsePage(rest);
     default:
       return { kind: 'help', unknown: first };
   }

@@ -4,7 +4,13 @@ import { incidentRoles, incidents, timelineEvents, timers } from '../../src/db/s
 import { FakeClock } from '../helpers/clock.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { declareView, startTestBot, type TestBot } from '../helpers/http.js';
-import { BOT_USER_ID, dmChannelOf, isolateNetwork, resetNetwork, SlackApiMock } from '../helpers/slack-api.js';
+import {
+  BOT_USER_ID,
+  dmChannelOf,
+  isolateNetwork,
+  resetNetwork,
+  SlackApiMock,
+} from '../helpers/slack-api.js';
 
 const ANNOUNCE = 'C0ANNOUNCE';
 

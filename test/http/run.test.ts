@@ -68,7 +68,8 @@ const channelPosts = () =>
     .map((m) => m.text);
 const threadPosts = () =>
   slack.messages.filter((m) => m.channel === ANNOUNCE && m.thread_ts).map((m) => m.text);
-const dms = (user: string) => slack.messages.filter((m) => m.channel === dmChannelOf(user)).map((m) => m.text);
+const dms = (user: string) =>
+  slack.messages.filter((m) => m.channel === dmChannelOf(user)).map((m) => m.text);
 const responses = () =>
   slack.callsTo('response_url').map((c) => c.args as { text?: string; replace_original?: boolean });
 async function incident() {

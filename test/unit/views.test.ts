@@ -48,6 +48,8 @@ const longest: IncidentSnapshot = {
   openTaskCount: 12,
   lastUpdateAt: new Date('2026-11-26T10:20:00Z'),
   nextUpdateAt: new Date('2026-11-26T10:40:00Z'),
+  acknowledgedBy: 'U0ACKER',
+  paging: false,
 };
 
 describe('declare modal', () => {

@@ -2,17 +2,28 @@ import type {
   App,
   BlockAction,
   ButtonAction,
+  RespondFn,
   SlackActionMiddlewareArgs,
   StaticSelectAction,
 } from '@slack/bolt';
 import type { View } from '@slack/web-api';
 import { z } from 'zod';
 import { UserError } from '../../errors.js';
+import { acknowledge, snoozeUpdateReminder, takeCommand } from '../../escalation/service.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
 import { changeSeverity, loadSnapshot, reopenIncident, timelineOf } from '../../incidents/run.js';
 import { guarded } from '../errors.js';
-import { CARD_ACTION, TIMELINE_PAGE_ACTION } from '../ids.js';
-import { resolveModal, rolesModal, taskModal, timelinePage, updateModal } from '../views/run.js';
+import { CARD_ACTION, ESCALATION_ACTION, TIMELINE_PAGE_ACTION } from '../ids.js';
+import { slackDate } from '../text.js';
+import { takeCommandOffer } from '../views/escalation.js';
+import {
+  confirmation,
+  resolveModal,
+  rolesModal,
+  taskModal,
+  timelinePage,
+  updateModal,
+} from '../views/run.js';
 import type { ListenerDeps } from './deps.js';
 
 const incidentId = z.uuid();
@@ -77,6 +88,42 @@ export function registerActions(app: App, deps: ListenerDeps): void {
       },
     ),
   );
+
+  const incidentButton = (
+    action: string,
+    handle: (incidentId: string, userId: string) => Promise<Parameters<RespondFn>[0] | undefined>,
+  ) =>
+    app.action(
+      action,
+      guarded(
+        deps.logger,
+        action,
+        async ({ ack, body, action: a, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>>) => {
+          await ack();
+          const snapshot = await snapshotOf(a.value);
+          const answer = await handle(snapshot.id, body.user.id);
+          deps.kickJobs();
+          if (answer) await respond(answer);
+        },
+      ),
+    );
+  const ephemeral = (m: { text: string; blocks?: unknown[] }) =>
+    ({ response_type: 'ephemeral' as const, replace_original: false, ...m }) as Parameters<RespondFn>[0];
+
+  incidentButton(ESCALATION_ACTION.ack, async (incidentId, userId) => {
+    const { incident, offerCommand } = await acknowledge(run, { incidentId, actorId: userId });
+    return ephemeral(
+      offerCommand ? takeCommandOffer(incident) : confirmation('Acknowledged; paging has stopped.'),
+    );
+  });
+  incidentButton(ESCALATION_ACTION.takeCommand, async (incidentId, userId) => {
+    await takeCommand(run, { incidentId, actorId: userId });
+    return ephemeral(confirmation('You are now the commander.'));
+  });
+  incidentButton(ESCALATION_ACTION.snooze, async (incidentId, userId) => {
+    const until = await snoozeUpdateReminder(run, { incidentId, actorId: userId });
+    return ephemeral(confirmation(`Snoozed: the next reminder comes at ${slackDate(until, '{time}')}.`));
+  });
 
   app.action(
     new RegExp(`^${TIMELINE_PAGE_ACTION}_`),

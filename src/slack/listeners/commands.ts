@@ -1,5 +1,6 @@
 import type { App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { View } from '@slack/web-api';
+import { acknowledge, escalateNow, pagePeople } from '../../escalation/service.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
 import {
   addNote,
@@ -20,6 +21,7 @@ import {
 import { parseCommand } from '../command.js';
 import { guarded } from '../errors.js';
 import { declareModal } from '../views/declare-modal.js';
+import { takeCommandOffer } from '../views/escalation.js';
 import { helpMessage } from '../views/help.js';
 import { incidentCard, type SlackMessage } from '../views/incident.js';
 import {
@@ -143,6 +145,23 @@ export function registerCommands(app: App, deps: ListenerDeps): void {
         case 'reopen':
           await reopenIncident(run, base);
           return done('Reopened; the incident is investigating again.');
+        case 'ack': {
+          const { offerCommand } = await acknowledge(run, base);
+          await reply(
+            offerCommand ? takeCommandOffer(incident) : confirmation('Acknowledged; paging has stopped.'),
+          );
+          deps.kickJobs();
+          return;
+        }
+        case 'escalate': {
+          const { tier } = await escalateNow(run, { ...base, reason: parsed.reason });
+          return done(`Paging tier ${tier} now.`);
+        }
+        case 'page':
+          await pagePeople(run, { ...base, targets: parsed.targets, reason: parsed.reason });
+          return done(
+            `Paging ${parsed.targets.map((t) => (t.startsWith('S') ? `<!subteam^${t}>` : `<@${t}>`)).join(', ')}.`,
+          );
       }
     }),
   );

@@ -14,7 +14,10 @@ interface Incident {
   channelId: string | null;
 }
 
-const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } });
+const section = (text: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: truncate(text, 3000) },
+});
 const button = (action: string, text: string, value: string, style?: 'primary' | 'danger') => ({
   type: 'button' as const,
   action_id: action,
@@ -26,18 +29,26 @@ const withButtons = (line: string, buttons: ReturnType<typeof button>[]): SlackM
   text: truncate(line, 3000),
   blocks: [section(line), { type: 'actions', elements: buttons }],
 });
-const name = (i: Incident) => `incident #${i.number} *${escapeMrkdwn(i.title)}* (${escapeMrkdwn(i.severity)})`;
+const name = (i: Incident) =>
+  `incident #${i.number} *${escapeMrkdwn(i.title)}* (${escapeMrkdwn(i.severity)})`;
 const ackButton = (i: Incident) => button(ESCALATION_ACTION.ack, 'Acknowledge', i.id, 'primary');
 
 /** The DM that pages a person. */
 export function pageDm(i: Incident, label: string, reason: string | undefined): SlackMessage {
   const where = i.channelId ? ` Join ${mentionChannel(i.channelId)}.` : '';
   const why = reason ? `\n>${escapeMrkdwn(truncate(reason, 500))}` : '';
-  return withButtons(`📟 You are paged (${escapeMrkdwn(label)}) for ${name(i)}.${where}${why}`, [ackButton(i)]);
+  return withButtons(`📟 You are paged (${escapeMrkdwn(label)}) for ${name(i)}.${where}${why}`, [
+    ackButton(i),
+  ]);
 }
 
 /** The channel post saying who was paged. */
-export function pagedMessage(i: Incident, label: string, users: string[], reason: string | undefined): SlackMessage {
+export function pagedMessage(
+  i: Incident,
+  label: string,
+  users: string[],
+  reason: string | undefined,
+): SlackMessage {
   const who = users.length ? users.map(mentionUser).join(', ') : 'nobody (no members)';
   const why = reason ? ` — ${escapeMrkdwn(truncate(reason, 500))}` : '';
   return withButtons(`📟 Paged ${escapeMrkdwn(label)}: ${who}${why}`, [ackButton(i)]);
@@ -59,7 +70,10 @@ export function updateReminderMessage(i: Incident, who: string | undefined, ever
   const mention = who ? `${mentionUser(who)}, ` : '';
   return withButtons(
     `⏰ ${mention}it has been ${formatDurationMs(everyMs)} since the last status update of ${name(i)}. Time for an update.`,
-    [button(CARD_ACTION.update, 'Post update', i.id, 'primary'), button(ESCALATION_ACTION.snooze, 'Snooze 15m', i.id)],
+    [
+      button(CARD_ACTION.update, 'Post update', i.id, 'primary'),
+      button(ESCALATION_ACTION.snooze, 'Snooze 15m', i.id),
+    ],
   );
 }
 
@@ -70,9 +84,10 @@ export function taskDueMessage(t: { number: number; text: string; assigneeId: st
 }
 
 export function missingCommanderMessage(i: Incident, afterMs: number): SlackMessage {
-  return withButtons(`🧭 ${name(i)} has had no commander for ${formatDurationMs(afterMs)}. Someone needs to take command.`, [
-    button(ESCALATION_ACTION.takeCommand, 'Take command', i.id, 'primary'),
-  ]);
+  return withButtons(
+    `🧭 ${name(i)} has had no commander for ${formatDurationMs(afterMs)}. Someone needs to take command.`,
+    [button(ESCALATION_ACTION.takeCommand, 'Take command', i.id, 'primary')],
+  );
 }
 
 export function deputyCalloutMessage(i: Incident, elapsedMs: number): SlackMessage {
@@ -80,7 +95,11 @@ export function deputyCalloutMessage(i: Incident, elapsedMs: number): SlackMessa
   return { text: line, blocks: [section(line)] };
 }
 
-export function postmortemReminderMessage(i: Incident, commanderId: string | undefined, resolvedAt: Date): SlackMessage {
+export function postmortemReminderMessage(
+  i: Incident,
+  commanderId: string | undefined,
+  resolvedAt: Date,
+): SlackMessage {
   const who = commanderId ? `${mentionUser(commanderId)}, the` : 'The';
   const line = `📝 ${who} postmortem of ${name(i)} (resolved ${slackDate(resolvedAt, '{date_short}')}) is due. Name an owner and schedule the review.`;
   return { text: line, blocks: [section(line)] };

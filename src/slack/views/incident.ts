@@ -121,6 +121,8 @@ export function incidentCard(i: IncidentSnapshot, severities: Severity[] = []): 
         type: 'mrkdwn',
         text: [
           `Declared ${slackDate(i.declaredAt)}`,
+          ...(i.acknowledgedBy ? [`✅ Acknowledged by ${mentionUser(i.acknowledgedBy)}`] : []),
+          ...(i.paging ? ['📟 Paging until someone acknowledges'] : []),
           ...(i.resolvedAt ? [`Resolved ${slackDate(i.resolvedAt)}`] : []),
           ...flags(i),
         ].join(' · '),
