@@ -120,8 +120,10 @@ export function escalationStepHandler(deps: EscalationDeps): TimerHandler {
           .set({ escalationStep: p.index + 1 })
           .where(eq(incidents.id, l.incident.id));
         const label = `tier ${step.tier + 1}${step.round > 0 ? ` (round ${step.round + 1})` : ''}`;
+        // Keyed by the escalation run too: a later escalation (after a severity change) pages afresh.
+        const run = l.incident.escalationStartedAt?.getTime() ?? 0;
         await schedulePages(l, {
-          key: `step:${p.index}`,
+          key: `step:${run}:${p.index}`,
           label,
           users,
           reason: p.reason ?? null,

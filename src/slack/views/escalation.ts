@@ -33,13 +33,11 @@ const name = (i: Incident) =>
   `incident #${i.number} *${escapeMrkdwn(i.title)}* (${escapeMrkdwn(i.severity)})`;
 const ackButton = (i: Incident) => button(ESCALATION_ACTION.ack, 'Acknowledge', i.id, 'primary');
 
-/** The DM that pages a person. */
+/** The DM that pages a person. `label` is built by the bot ("tier 2", "by <@U…>"); the reason is user text. */
 export function pageDm(i: Incident, label: string, reason: string | undefined): SlackMessage {
   const where = i.channelId ? ` Join ${mentionChannel(i.channelId)}.` : '';
   const why = reason ? `\n>${escapeMrkdwn(truncate(reason, 500))}` : '';
-  return withButtons(`📟 You are paged (${escapeMrkdwn(label)}) for ${name(i)}.${where}${why}`, [
-    ackButton(i),
-  ]);
+  return withButtons(`📟 You are paged (${label}) for ${name(i)}.${where}${why}`, [ackButton(i)]);
 }
 
 /** The channel post saying who was paged. */
@@ -51,7 +49,7 @@ export function pagedMessage(
 ): SlackMessage {
   const who = users.length ? users.map(mentionUser).join(', ') : 'nobody (no members)';
   const why = reason ? ` — ${escapeMrkdwn(truncate(reason, 500))}` : '';
-  return withButtons(`📟 Paged ${escapeMrkdwn(label)}: ${who}${why}`, [ackButton(i)]);
+  return withButtons(`📟 Paged ${label}: ${who}${why}`, [ackButton(i)]);
 }
 
 export function acknowledgedMessage(userId: string): SlackMessage {
