@@ -114,6 +114,8 @@ export class TimerEngine {
   private ticking: Promise<number> | undefined;
   private tickAgain = false;
   private stopping = false;
+  /** The last claim filled every free slot, so more rows may be due: claim again as slots free up. */
+  private backlog = false;
 
   constructor(private readonly options: EngineOptions) {
     this.workerId = options.workerId ?? `w-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -194,6 +196,7 @@ export class TimerEngine {
       const claimed = await this.claim(room);
       for (const row of claimed) this.startRow(row);
       started += claimed.length;
+      this.backlog = claimed.length === room;
       if (claimed.length < room) return started;
     }
   }
@@ -227,7 +230,11 @@ export class TimerEngine {
       .catch((err: unknown) =>
         this.options.logger.error(`timer ${row.key}: could not record the outcome`, err),
       )
-      .finally(() => this.inflight.delete(row.id));
+      .finally(() => {
+        this.inflight.delete(row.id);
+        // Without this a tick would start at most `concurrency` rows and leave the rest for the next second.
+        if (this.backlog && !this.stopping) void this.kick();
+      });
     this.inflight.set(row.id, { token, done });
   }
 

@@ -48,6 +48,17 @@ describe('timer engine', () => {
     expect(fired).toEqual(['a', 'b']);
   });
 
+  it('keeps claiming within one tick as slots free up, beyond its concurrency', async () => {
+    let fired = 0;
+    const e = engine({ t: { run: async () => void fired++ } }, { concurrency: 4 });
+    for (let i = 0; i < 50; i++)
+      await scheduleTimer(db(), { key: `burst:${i}`, kind: 't', dueAt: clock.now() }, clock.now());
+    await e.kick(); // one tick, as node-cron would start it
+    for (let waited = 0; fired < 50 && waited < 5000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(fired).toBe(50);
+  });
+
   it('re-plans by key instead of making a second timer, and cancels by key prefix', async () => {
     const now = clock.now();
     await scheduleTimer(db(), { key: 'incident:1:remind', kind: 't', dueAt: now }, now);
