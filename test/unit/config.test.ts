@@ -304,3 +304,23 @@ describe('escalation and reminders config', () => {
     ).toEqual(['cfg.yml: severities[0].escalation_policy: "nope" is not a policy in escalation_policies']);
   });
 });
+
+describe('incident.config.example.yml', () => {
+  it('is a valid config that uses every setting', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const text = readFileSync(join(import.meta.dirname, '../../incident.config.example.yml'), 'utf8');
+    const config = parseIncidentConfig(text, 'incident.config.example.yml');
+    expect(config.announcementsChannel).toBe('C0123ABCD');
+    expect(Object.keys(config.escalationPolicies)).toEqual(['default', 'business-hours']);
+    expect(config.severities.map((s) => s.escalationPolicy)).toEqual([
+      'default',
+      'default',
+      'business-hours',
+      undefined,
+      undefined,
+    ]);
+    expect(config.reminders).toEqual({ missingCommanderAfterMs: 600_000, deputyCalloutsMs: 600_000 });
+    expect(config.admins).toEqual(['U0123ADMIN']);
+  });
+});

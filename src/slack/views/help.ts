@@ -28,6 +28,15 @@ export const COMMANDS: { usage: string; does: string }[] = [
     does: 'Resolve the incident (asks for a summary when none is given)',
   },
   { usage: '/incident reopen', does: 'Reopen a resolved incident' },
+  {
+    usage: '/incident ack',
+    does: 'Acknowledge the incident: paging stops (and you are offered command if nobody has it)',
+  },
+  { usage: '/incident escalate [reason]', does: 'Page the next tier of the escalation policy now' },
+  {
+    usage: '/incident page @person [@group …] [reason]',
+    does: 'Page people or user groups now, with the same DM and Acknowledge button',
+  },
   { usage: '/incident list', does: 'List the open incidents of this workspace, newest first' },
   { usage: '/incident help', does: 'Show this command reference' },
 ];
