@@ -84,28 +84,37 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     }
   }
 
-  async function recordChannel(
+  /**
+   * Records a step's result on the incident unless an earlier attempt already did (then keeps that one),
+   * with its timeline event, in one transaction; returns the incident as stored.
+   */
+  async function recordOnce(
     incident: IncidentRow,
-    channel: { id: string; name: string },
-    adopted: boolean,
-  ) {
+    unlessSet: 'channelId' | 'cardTs',
+    values: Partial<IncidentRow>,
+    event: { kind: 'channel_created' | 'card_posted'; data: Record<string, unknown> },
+  ): Promise<IncidentRow> {
     return db.transaction(async (tx) => {
       const [row] = await tx
         .update(incidents)
-        .set({ channelId: channel.id, channelName: channel.name, updatedAt: clock.now() })
-        .where(and(eq(incidents.id, incident.id), isNull(incidents.channelId)))
+        .set({ ...values, updatedAt: clock.now() })
+        .where(and(eq(incidents.id, incident.id), isNull(incidents[unlessSet])))
         .returning();
-      if (row) {
-        await recordEvent(tx, {
-          incidentId: incident.id,
-          kind: 'channel_created',
-          at: clock.now(),
-          data: { channelId: channel.id, name: channel.name, ...(adopted ? { adopted: true } : {}) },
-        });
-      }
+      if (row) await recordEvent(tx, { incidentId: incident.id, at: clock.now(), ...event });
       return row ?? (await findIncident(tx, incident.id)) ?? incident;
     });
   }
+
+  const recordChannel = (incident: IncidentRow, channel: { id: string; name: string }, adopted: boolean) =>
+    recordOnce(
+      incident,
+      'channelId',
+      { channelId: channel.id, channelName: channel.name },
+      {
+        kind: 'channel_created',
+        data: { channelId: channel.id, name: channel.name, ...(adopted ? { adopted: true } : {}) },
+      },
+    );
 
   /** Is this channel (created by the bot, found by name) the one an earlier attempt made for this incident? */
   async function isOurLostChannel(
@@ -185,22 +194,12 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
       incidentCard(snapshot, deps.config.severities),
       retrying,
     );
-    return db.transaction(async (tx) => {
-      const [row] = await tx
-        .update(incidents)
-        .set({ cardTs: posted.ts, updatedAt: clock.now() })
-        .where(and(eq(incidents.id, incident.id), isNull(incidents.cardTs)))
-        .returning();
-      if (row) {
-        await recordEvent(tx, {
-          incidentId: incident.id,
-          kind: 'card_posted',
-          at: clock.now(),
-          data: { ts: posted.ts },
-        });
-      }
-      return row ?? (await findIncident(tx, incident.id)) ?? incident;
-    });
+    return recordOnce(
+      incident,
+      'cardTs',
+      { cardTs: posted.ts },
+      { kind: 'card_posted', data: { ts: posted.ts } },
+    );
   }
 
   async function announce(

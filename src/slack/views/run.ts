@@ -46,17 +46,27 @@ export function fitLines(lines: string[], budget = 2800): string[] {
   return out;
 }
 
+/** A modal about one incident: its number in the title, its id in private_metadata. */
+function incidentModal(i: IncidentSnapshot, callbackId: string, submit: string, blocks: KnownBlock[]): View {
+  return {
+    type: 'modal',
+    callback_id: callbackId,
+    title: text(modalTitle(i)),
+    submit: text(submit),
+    close: text('Cancel'),
+    private_metadata: meta(i.id),
+    blocks,
+  };
+}
+
 // ── Modals ─────────────────────────────────────────────────────────────────────────────────────────
 
 export function rolesModal(i: IncidentSnapshot): View {
-  return {
-    type: 'modal',
-    callback_id: ROLES_MODAL.callbackId,
-    title: text(modalTitle(i)),
-    submit: text('Assign'),
-    close: text('Cancel'),
-    private_metadata: meta(i.id),
-    blocks: ROLES.map((role) => ({
+  return incidentModal(
+    i,
+    ROLES_MODAL.callbackId,
+    'Assign',
+    ROLES.map((role) => ({
       type: 'input',
       block_id: role,
       optional: true,
@@ -68,7 +78,7 @@ export function rolesModal(i: IncidentSnapshot): View {
         ...(i.roles[role] ? { initial_user: i.roles[role] } : {}),
       },
     })),
-  };
+  );
 }
 
 export const NEXT_UPDATE_CHOICES = [10, 15, 20, 30, 60, 120] as const;
@@ -81,138 +91,114 @@ export function updateModal(i: IncidentSnapshot): View {
     value: String(m),
   });
   const current = UPDATE_STATUSES.includes(i.status) ? i.status : 'investigating';
-  return {
-    type: 'modal',
-    callback_id: UPDATE_MODAL.callbackId,
-    title: text(modalTitle(i)),
-    submit: text('Post update'),
-    close: text('Cancel'),
-    private_metadata: meta(i.id),
-    blocks: [
-      {
-        type: 'input',
-        block_id: UPDATE_MODAL.status.block,
-        label: text('Status'),
-        element: {
-          type: 'static_select',
-          action_id: UPDATE_MODAL.status.action,
-          options: UPDATE_STATUSES.map(statusOption),
-          initial_option: statusOption(current),
-        },
+  return incidentModal(i, UPDATE_MODAL.callbackId, 'Post update', [
+    {
+      type: 'input',
+      block_id: UPDATE_MODAL.status.block,
+      label: text('Status'),
+      element: {
+        type: 'static_select',
+        action_id: UPDATE_MODAL.status.action,
+        options: UPDATE_STATUSES.map(statusOption),
+        initial_option: statusOption(current),
       },
-      {
-        type: 'input',
-        block_id: UPDATE_MODAL.message.block,
-        label: text('Update'),
-        hint: text('What changed, what is being done, what people should do.'),
-        element: {
-          type: 'plain_text_input',
-          action_id: UPDATE_MODAL.message.action,
-          multiline: true,
-          max_length: 3000,
-        },
+    },
+    {
+      type: 'input',
+      block_id: UPDATE_MODAL.message.block,
+      label: text('Update'),
+      hint: text('What changed, what is being done, what people should do.'),
+      element: {
+        type: 'plain_text_input',
+        action_id: UPDATE_MODAL.message.action,
+        multiline: true,
+        max_length: 3000,
       },
-      {
-        type: 'input',
-        block_id: UPDATE_MODAL.audience.block,
-        label: text('Audience'),
-        element: {
-          type: 'radio_buttons',
-          action_id: UPDATE_MODAL.audience.action,
-          options: [
-            { text: text('Internal'), value: 'internal' },
-            { text: text('Customers too'), value: 'customers' },
-          ],
-          initial_option: { text: text('Internal'), value: 'internal' },
-        },
+    },
+    {
+      type: 'input',
+      block_id: UPDATE_MODAL.audience.block,
+      label: text('Audience'),
+      element: {
+        type: 'radio_buttons',
+        action_id: UPDATE_MODAL.audience.action,
+        options: [
+          { text: text('Internal'), value: 'internal' },
+          { text: text('Customers too'), value: 'customers' },
+        ],
+        initial_option: { text: text('Internal'), value: 'internal' },
       },
-      {
-        type: 'input',
-        block_id: UPDATE_MODAL.next.block,
-        optional: true,
-        label: text('Next update'),
-        element: {
-          type: 'static_select',
-          action_id: UPDATE_MODAL.next.action,
-          placeholder: text('No promise'),
-          options: NEXT_UPDATE_CHOICES.map(minutesOption),
-          initial_option: minutesOption(20),
-        },
+    },
+    {
+      type: 'input',
+      block_id: UPDATE_MODAL.next.block,
+      optional: true,
+      label: text('Next update'),
+      element: {
+        type: 'static_select',
+        action_id: UPDATE_MODAL.next.action,
+        placeholder: text('No promise'),
+        options: NEXT_UPDATE_CHOICES.map(minutesOption),
+        initial_option: minutesOption(20),
       },
-    ],
-  };
+    },
+  ]);
 }
 
 export const TIME_BOX_CHOICES = [5, 10, 15, 30, 60] as const;
 
 export function taskModal(i: IncidentSnapshot): View {
-  return {
-    type: 'modal',
-    callback_id: TASK_MODAL.callbackId,
-    title: text(modalTitle(i)),
-    submit: text('Add task'),
-    close: text('Cancel'),
-    private_metadata: meta(i.id),
-    blocks: [
-      {
-        type: 'input',
-        block_id: TASK_MODAL.text.block,
-        label: text('Task'),
-        element: { type: 'plain_text_input', action_id: TASK_MODAL.text.action, max_length: 500 },
+  return incidentModal(i, TASK_MODAL.callbackId, 'Add task', [
+    {
+      type: 'input',
+      block_id: TASK_MODAL.text.block,
+      label: text('Task'),
+      element: { type: 'plain_text_input', action_id: TASK_MODAL.text.action, max_length: 500 },
+    },
+    {
+      type: 'input',
+      block_id: TASK_MODAL.assignee.block,
+      optional: true,
+      label: text('Assignee'),
+      element: {
+        type: 'users_select',
+        action_id: TASK_MODAL.assignee.action,
+        placeholder: text('Choose a person'),
       },
-      {
-        type: 'input',
-        block_id: TASK_MODAL.assignee.block,
-        optional: true,
-        label: text('Assignee'),
-        element: {
-          type: 'users_select',
-          action_id: TASK_MODAL.assignee.action,
-          placeholder: text('Choose a person'),
-        },
+    },
+    {
+      type: 'input',
+      block_id: TASK_MODAL.timeBox.block,
+      optional: true,
+      label: text('Time box'),
+      element: {
+        type: 'static_select',
+        action_id: TASK_MODAL.timeBox.action,
+        placeholder: text('None'),
+        options: TIME_BOX_CHOICES.map((m) => ({ text: text(`${m} minutes`), value: String(m) })),
       },
-      {
-        type: 'input',
-        block_id: TASK_MODAL.timeBox.block,
-        optional: true,
-        label: text('Time box'),
-        element: {
-          type: 'static_select',
-          action_id: TASK_MODAL.timeBox.action,
-          placeholder: text('None'),
-          options: TIME_BOX_CHOICES.map((m) => ({ text: text(`${m} minutes`), value: String(m) })),
-        },
-      },
-    ],
-  };
+    },
+  ]);
 }
 
 export function resolveModal(i: IncidentSnapshot): View {
-  return {
-    type: 'modal',
-    callback_id: RESOLVE_MODAL.callbackId,
-    title: text(modalTitle(i)),
-    submit: text('Resolve'),
-    close: text('Cancel'),
-    private_metadata: meta(i.id),
-    blocks: [
-      section(
-        `Resolve *#${i.number} ${escapeMrkdwn(i.title)}*? The summary goes to the channel and the announcement.`,
-      ),
-      {
-        type: 'input',
-        block_id: RESOLVE_MODAL.summary.block,
-        label: text('Resolution summary'),
-        hint: text('What fixed it, and whether any data was lost.'),
-        element: {
-          type: 'plain_text_input',
-          action_id: RESOLVE_MODAL.summary.action,
-          multiline: true,
-          max_length: 3000,
-        },
+  return incidentModal(i, RESOLVE_MODAL.callbackId, 'Resolve', [
+    section(
+      `Resolve *#${i.number} ${escapeMrkdwn(i.title)}*? The summary goes to the channel and the announcement.`,
+    ),
+    {
+      type: 'input',
+      block_id: RESOLVE_MODAL.summary.block,
+      label: text('Resolution summary'),
+      hint: text('What fixed it, and whether any data was lost.'),
+      element: {
+        type: 'plain_text_input',
+        action_id: RESOLVE_MODAL.summary.action,
+        multiline: true,
+        max_length: 3000,
       },
-    ],
-  };
+    },
+  ]);
 }
 
 // ── Ephemeral answers ──────────────────────────────────────────────────────────────────────────────
