@@ -61,6 +61,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     apiUrl: config.slack.apiUrl,
     logger,
     retries: options.slackRetries,
+    timeoutMs: config.slack.timeoutMs,
   });
   let bot: Awaited<ReturnType<SlackGateway['authTest']>>;
   try {

@@ -32,6 +32,12 @@ const envSchema = z.object({
   SLACK_API_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' })
     .default('https://slack.com/api/'),
+  SLACK_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be between 100 and 120000 milliseconds')
+    .max(120_000, 'must be between 100 and 120000 milliseconds')
+    .default(10_000),
   DATABASE_URL: z
     .string()
     .regex(
@@ -206,6 +212,8 @@ export interface Config {
     signingSecret: string | undefined;
     appToken: string | undefined;
     apiUrl: string;
+    /** How long one Web API call may take before it counts as failed (and is retried by the job). */
+    timeoutMs: number;
   };
   databaseUrl: string | undefined;
   dataDir: string;
@@ -364,6 +372,7 @@ export function loadConfig({
       signingSecret: e.SLACK_SIGNING_SECRET,
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+      timeoutMs: e.SLACK_TIMEOUT_MS,
     },
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,

@@ -20,6 +20,7 @@ export function testConfig(incident: Partial<IncidentConfig> = {}): Config {
       signingSecret: SIGNING_SECRET,
       appToken: undefined,
       apiUrl: 'https://slack.com/api/',
+      timeoutMs: 10_000,
     },
     databaseUrl: undefined,
     dataDir: './data-unused',
