@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
+import { checkBlocks, checkModal } from './slack-limits.js';
 
 /**
  * The Slack Web API as nock sees it: every call to https://slack.com/api/<method> is recorded and answered
@@ -35,6 +36,30 @@ interface FakeMessage {
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
+/** Knobs for the HTTP transport: how slow and how unreliable Slack is. Rates are fractions of calls. */
+export interface Faults {
+  latencyMs: number;
+  rate429: number;
+  rate5xx: number;
+  /** Calls that Slack applies but never answers (the client times out). */
+  rateHang: number;
+  hangMs: number;
+  /** Methods never faulted (startup must work). */
+  spare: string[];
+}
+
+/** A small deterministic random generator, so a fault run can be repeated. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export const BOT_USER_ID = 'UBOT00001';
 /** The DM channel the fake opens with a user (D + the rest of the user id). */
 export const dmChannelOf = (user: string) => `D${user.slice(1)}`;
@@ -64,6 +89,17 @@ export class SlackApiMock {
   private readonly counts = new Map<string, number>();
   private nextTs = 1_700_000_000_000;
   private nextChannel = 1;
+  readonly faults: Faults = {
+    latencyMs: 0,
+    rate429: 0,
+    rate5xx: 0,
+    rateHang: 0,
+    hangMs: 0,
+    spare: ['auth.test'],
+  };
+  /** What the fault knobs did, by kind. */
+  readonly injected = { rate429: 0, rate5xx: 0, hang: 0 };
+  private random = mulberry32(42);
   /** Resolved when a call to the method is seen (see waitFor). */
   private waiters: { method: string; resolve: () => void; test: (c: SlackCall) => boolean }[] = [];
 
@@ -118,12 +154,41 @@ export class SlackApiMock {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const isJson = (req.headers['content-type'] ?? '').includes('json');
-        const reply = this.handle(method, parseArgs(isJson && raw ? JSON.parse(raw) : raw));
-        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
-        res.end(JSON.stringify(reply.body));
+        void (async () => {
+          const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const isJson = (req.headers['content-type'] ?? '').includes('json');
+          const send = (reply: Reply) => {
+            if (res.destroyed) return;
+            res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+            res.end(JSON.stringify(reply.body));
+          };
+          if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+          if (!/^Bearer (xox[bp]|xapp)-/.test(String(req.headers.authorization ?? ''))) {
+            send({ body: { ok: false, error: 'not_authed' } });
+            return;
+          }
+          const roll = this.faults.spare.includes(method) ? 1 : this.random();
+          const f = this.faults;
+          if (roll < f.rate429) {
+            this.injected.rate429++;
+            send({ status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } });
+            return;
+          }
+          if (roll < f.rate429 + f.rate5xx) {
+            this.injected.rate5xx++;
+            send({ status: 500, body: { ok: false, error: 'internal_error' } });
+            return;
+          }
+          const reply = this.handle(method, parseArgs(isJson && raw ? JSON.parse(raw) : raw));
+          if (roll < f.rate429 + f.rate5xx + f.rateHang) {
+            // Applied, but the answer comes too late: the client has given up and will retry.
+            this.injected.hang++;
+            setTimeout(() => send(reply), f.hangMs);
+            return;
+          }
+          send(reply);
+        })();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -175,6 +240,19 @@ export class SlackApiMock {
     return channel;
   }
 
+  /** Slack's message limits: 50 blocks, each within its own limits; text under 40,000 characters. */
+  private invalidMessage(args: Record<string, unknown>): Reply | undefined {
+    const text = String(args.text ?? '');
+    const blocks = args.blocks as unknown[] | undefined;
+    if (!text && !blocks) return this.fail('no_text');
+    if (text.length > 40_000) return this.fail('msg_too_long');
+    if (blocks) {
+      const problems = checkBlocks(blocks as never, 50);
+      if (problems.length) return this.fail('invalid_blocks', { response_metadata: { messages: problems } });
+    }
+    return undefined;
+  }
+
   private ok(body: Record<string, unknown> = {}): Reply {
     return { body: { ok: true, ...body } };
   }
@@ -187,11 +265,20 @@ export class SlackApiMock {
     switch (method) {
       case 'auth.test':
         return this.ok({ user_id: BOT_USER_ID, team_id: TEAM_ID, bot_id: 'B0BOT0001', user: 'incident-bot' });
-      case 'views.open':
-        return this.ok({ view: { id: 'V0MODAL01' } });
+      case 'views.open': {
+        const view = args.view as
+          | { title?: { text?: string }; blocks?: unknown[]; private_metadata?: string }
+          | undefined;
+        const problems = view ? checkModal(view as never) : ['no view'];
+        return problems.length
+          ? this.fail('invalid_arguments', { response_metadata: { messages: problems } })
+          : this.ok({ view: { id: 'V0MODAL01' } });
+      }
       case 'conversations.create': {
         const name = String(args.name ?? '');
-        if (!/^[a-z0-9_-]{1,80}$/.test(name)) return this.fail('invalid_name_specials');
+        if (name === '') return this.fail('invalid_name_required');
+        if (name.length > 80) return this.fail('invalid_name_maxlength');
+        if (!/^[a-z0-9_-]+$/.test(name)) return this.fail('invalid_name_specials');
         if (this.channels.some((c) => c.name === name)) return this.fail('name_taken');
         const ch = this.addChannel(name, BOT_USER_ID, args.is_private === 'true' || args.is_private === true);
         return this.ok({
@@ -220,10 +307,13 @@ export class SlackApiMock {
       case 'conversations.setTopic': {
         const ch = this.channels.find((c) => c.id === args.channel);
         if (!ch) return this.fail('channel_not_found');
+        if (Array.from(String(args.topic ?? '')).length > 250) return this.fail('too_long');
         ch.topic = String(args.topic);
         return this.ok({ channel: { id: ch.id, topic: { value: ch.topic } } });
       }
       case 'chat.postMessage': {
+        const invalid = this.invalidMessage(args);
+        if (invalid) return invalid;
         const channel = String(args.channel);
         const ts = `${Math.floor(this.nextTs / 1000)}.${String(this.nextTs++ % 1000).padStart(6, '0')}`;
         this.messages.push({
@@ -254,6 +344,8 @@ export class SlackApiMock {
         return users ? this.ok({ users }) : this.fail('no_such_subteam');
       }
       case 'chat.update': {
+        const invalid = this.invalidMessage(args);
+        if (invalid) return invalid;
         const m = this.messages.find((x) => x.channel === args.channel && x.ts === args.ts);
         if (!m) return this.fail('message_not_found');
         m.text = String(args.text ?? '');
