@@ -39,8 +39,6 @@ export interface BotOptions {
   /** An already opened database (tests); otherwise DATABASE_URL or embedded PGlite. */
   database?: Database;
   processBeforeResponse?: boolean;
-  /** Web API client retries; tests that expect failures set 0. */
-  slackRetries?: number;
   /** Tick the timer engine with node-cron (default true). */
   tick?: boolean;
   leaseMs?: number;
@@ -60,7 +58,6 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     token: config.slack.botToken,
     apiUrl: config.slack.apiUrl,
     logger,
-    retries: options.slackRetries,
     timeoutMs: config.slack.timeoutMs,
   });
   let bot: Awaited<ReturnType<SlackGateway['authTest']>>;

@@ -77,8 +77,6 @@ export interface SlackGatewayOptions {
   token: string;
   apiUrl: string;
   logger: Logger;
-  /** Retries of the Web API client itself; kept short, the job engine owns the long retries. */
-  retries?: number;
   timeoutMs?: number;
 }
 
@@ -133,7 +131,9 @@ export class SlackGateway {
       rejectRateLimitedCalls: true,
       timeout: options.timeoutMs ?? 10_000,
       retryConfig: {
-        retries: options.retries ?? 2,
+        // No retries here: a call that timed out may have been applied by Slack, so only the job engine
+        // repeats it, and its handlers first look for their own earlier work.
+        retries: 0,
         factor: 2,
         minTimeout: 250,
         maxTimeout: 2000,

@@ -1,5 +1,20 @@
-/** Says loudly, once per run, when the tests that need a real PostgreSQL server will not run. */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+/**
+ * Once per run: builds dist/ (the smoke and process suites start the built program, as `npm start` does),
+ * and says loudly when the tests that need a real PostgreSQL server will not run.
+ */
 export default function setup(): void {
+  const root = join(import.meta.dirname, '../..');
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
   if (process.env.TEST_DATABASE_URL) {
     console.log(`\n[db] integration and http tests run on PostgreSQL (TEST_DATABASE_URL is set)\n`);
     return;

@@ -62,7 +62,6 @@ export async function startTestBot(options: {
     clock: options.clock,
     database: options.database,
     processBeforeResponse: true,
-    slackRetries: 0,
     tick: false,
   });
   const url = `http://127.0.0.1:${bot.port}/slack/events`;
