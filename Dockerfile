@@ -3,6 +3,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts ./scripts
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -15,7 +16,9 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY scripts ./scripts
+# Dependencies' install scripts stay off; our own patch of postgres.js (see scripts/) is applied by hand.
+RUN npm ci --omit=dev --ignore-scripts && node scripts/patch-postgres.mjs && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 RUN mkdir -p /app/data && chown node:node /app/data

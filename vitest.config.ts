@@ -23,6 +23,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'process',
+          include: ['test/process/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          // Each test runs whole programs; one file at a time keeps their timings honest on 2 cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'smoke',
           include: ['test/smoke/**/*.test.ts'],
           testTimeout: 120_000,

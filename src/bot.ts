@@ -68,9 +68,15 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     throw err;
   }
 
-  const effects = { db: database.db, slack, config: config.incident, clock, logger: logger.child('effects') };
+  const effects = {
+    db: database.jobs,
+    slack,
+    config: config.incident,
+    clock,
+    logger: logger.child('effects'),
+  };
   const engine = new TimerEngine({
-    db: database.db,
+    db: database.jobs,
     clock,
     logger: logger.child('timers'),
     leaseMs: options.leaseMs,

@@ -18,7 +18,13 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 export interface Database {
+  /** For request handling (Slack's 3 seconds). */
   db: Db;
+  /**
+   * For the timer engine and its jobs: a pool of its own on PostgreSQL, so a burst of background work
+   * never makes a slash command or a form submission wait for a connection. The same handle on PGlite.
+   */
+  jobs: Db;
   kind: 'postgres' | 'pglite';
   /** Applies the committed migrations; safe to run from several replicas at once. */
   migrate(): Promise<void>;
@@ -30,17 +36,17 @@ export interface Database {
 /** An arbitrary but fixed key for the advisory lock that serialises migrations across replicas. */
 const MIGRATION_LOCK_KEY = 72_410_517;
 
-export function openPostgres(url: string, options: { max?: number } = {}): Database {
-  const client = postgres(url, {
-    max: options.max ?? 10,
-    connect_timeout: 10,
-    idle_timeout: 30,
-    onnotice: () => {},
-  });
+export function openPostgres(url: string, options: { max?: number; jobsMax?: number } = {}): Database {
+  const pool = (max: number) =>
+    postgres(url, { max, connect_timeout: 10, idle_timeout: 30, onnotice: () => {} });
+  const client = pool(options.max ?? 10);
+  const jobsClient = pool(options.jobsMax ?? 10);
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  const jobs = drizzlePostgres({ client: jobsClient, schema }) as unknown as Db;
   let migrated = false;
   return {
     db,
+    jobs,
     kind: 'postgres',
     async migrate() {
       // A dedicated single connection holds the advisory lock for the whole run, so two replicas
@@ -57,12 +63,9 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
       }
       migrated = true;
     },
-    async ready() {
-      await db.execute(sql`select 1`);
-      if (!migrated) throw new Error('migrations not applied yet');
-    },
+    ready: () => readiness(db, () => migrated),
     async close() {
-      await client.end({ timeout: 5 });
+      await Promise.all([client.end({ timeout: 5 }), jobsClient.end({ timeout: 5 })]);
     },
   };
 }
@@ -76,19 +79,31 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   let migrated = false;
   return {
     db,
+    jobs: db,
     kind: 'pglite',
     async migrate() {
       await migratePglite(pg, { migrationsFolder: MIGRATIONS_FOLDER });
       migrated = true;
     },
-    async ready() {
-      await db.execute(sql`select 1`);
-      if (!migrated) throw new Error('migrations not applied yet');
-    },
+    ready: () => readiness(db, () => migrated),
     async close() {
       await client.close();
     },
   };
+}
+
+/** Readiness answers within 2 seconds: a database that does not answer by then counts as down. */
+async function readiness(db: Db, migrated: () => boolean): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the database did not answer within 2 s')), 2000);
+  });
+  try {
+    await Promise.race([db.execute(sql`select 1`), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!migrated()) throw new Error('migrations not applied yet');
 }
 
 export async function openDatabase(options: { url: string | undefined; dataDir: string }): Promise<Database> {

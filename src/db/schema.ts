@@ -28,6 +28,11 @@ export const incidents = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     teamId: text('team_id').notNull(),
+    /**
+     * Per-workspace number, 1, 2, 3 … The declaring transaction inserts 0 and takes the real number last,
+     * so the workspace's counter row stays locked for as short a time as possible (0 is outside the
+     * unique index).
+     */
     number: integer('number').notNull(),
     title: text('title').notNull(),
     summary: text('summary').notNull().default(''),
@@ -73,7 +78,7 @@ export const incidents = pgTable(
     updatedAt: tstz('updated_at').notNull(),
   },
   (t) => [
-    uniqueIndex('incidents_team_number_uq').on(t.teamId, t.number),
+    uniqueIndex('incidents_team_number_uq').on(t.teamId, t.number).where(sql`${t.number} > 0`),
     uniqueIndex('incidents_team_declare_key_uq').on(t.teamId, t.declareKey),
     uniqueIndex('incidents_team_channel_uq').on(t.teamId, t.channelId),
   ],

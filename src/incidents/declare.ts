@@ -95,8 +95,62 @@ export async function declareIncident(
   try {
     const incident = await deps.db.transaction(async (tx) => {
       const now = deps.clock.now();
-      // The counter row's lock serialises concurrent declarations of one workspace; a rollback gives the
-      // number back, so numbers stay gapless.
+      const [inserted] = await tx
+        .insert(incidents)
+        .values({
+          teamId: req.teamId,
+          number: 0,
+          title: req.title,
+          summary: req.summary,
+          severity: req.severity,
+          isPrivate: req.isPrivate,
+          isTest: req.isTest,
+          reporterId: req.reporterId,
+          sourceChannelId: req.sourceChannelId,
+          declareKey: req.declareKey,
+          channelName: '',
+          declaredAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      if (!inserted) throw new Error('insert returned no incident');
+      await recordEvent(tx, {
+        incidentId: inserted.id,
+        kind: 'declared',
+        actorId: req.reporterId,
+        at: now,
+        data: { title: req.title, severity: req.severity, private: req.isPrivate, test: req.isTest },
+      });
+      if (req.commanderId) {
+        await tx.insert(incidentRoles).values({
+          incidentId: inserted.id,
+          role: 'commander',
+          userId: req.commanderId,
+          assignedBy: req.reporterId,
+          assignedAt: now,
+        });
+        await recordEvent(tx, {
+          incidentId: inserted.id,
+          kind: 'role_assigned',
+          actorId: req.reporterId,
+          at: now,
+          data: { role: 'commander', userId: req.commanderId },
+        });
+      }
+      await scheduleTimer(
+        tx,
+        {
+          key: provisionKey(inserted.id),
+          kind: PROVISION_KIND,
+          dueAt: now,
+          payload: { incidentId: inserted.id },
+        },
+        now,
+      );
+      await planOnDeclare(tx, inserted, deps.config, !!req.commanderId, now);
+      // The number comes last: the counter row's lock serialises the declarations of a workspace until
+      // commit, so it is held for two statements, not the whole transaction. A rollback gives the number
+      // back, so numbers stay gapless.
       const [counter] = await tx
         .insert(teamCounters)
         .values({ teamId: req.teamId, lastNumber: 1 })
@@ -107,59 +161,11 @@ export async function declareIncident(
         .returning({ number: teamCounters.lastNumber });
       const number = counter?.number ?? 1;
       const [row] = await tx
-        .insert(incidents)
-        .values({
-          teamId: req.teamId,
-          number,
-          title: req.title,
-          summary: req.summary,
-          severity: req.severity,
-          isPrivate: req.isPrivate,
-          isTest: req.isTest,
-          reporterId: req.reporterId,
-          sourceChannelId: req.sourceChannelId,
-          declareKey: req.declareKey,
-          channelName: channelName(deps.config.channelPrefix, number, req.title),
-          declaredAt: now,
-          updatedAt: now,
-        })
+        .update(incidents)
+        .set({ number, channelName: channelName(deps.config.channelPrefix, number, req.title) })
+        .where(eq(incidents.id, inserted.id))
         .returning();
-      if (!row) throw new Error('insert returned no incident');
-      await recordEvent(tx, {
-        incidentId: row.id,
-        kind: 'declared',
-        actorId: req.reporterId,
-        at: now,
-        data: {
-          number,
-          title: req.title,
-          severity: req.severity,
-          private: req.isPrivate,
-          test: req.isTest,
-        },
-      });
-      if (req.commanderId) {
-        await tx.insert(incidentRoles).values({
-          incidentId: row.id,
-          role: 'commander',
-          userId: req.commanderId,
-          assignedBy: req.reporterId,
-          assignedAt: now,
-        });
-        await recordEvent(tx, {
-          incidentId: row.id,
-          kind: 'role_assigned',
-          actorId: req.reporterId,
-          at: now,
-          data: { role: 'commander', userId: req.commanderId },
-        });
-      }
-      await scheduleTimer(
-        tx,
-        { key: provisionKey(row.id), kind: PROVISION_KIND, dueAt: now, payload: { incidentId: row.id } },
-        now,
-      );
-      await planOnDeclare(tx, row, deps.config, !!req.commanderId, now);
+      if (!row) throw new Error('update returned no incident');
       return row;
     });
     return { incident, created: true };
