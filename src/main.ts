@@ -39,6 +39,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // A rejection nobody handled (a library's detached promise) is logged, not fatal: one bad request must
+  // not take every workspace's bot down, and durable jobs do not depend on this process surviving anyway.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection:', reason));
+
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) return;

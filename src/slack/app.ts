@@ -5,7 +5,9 @@ import type { Logger } from '../logger.js';
 import { registerActions } from './listeners/actions.js';
 import { registerCommands } from './listeners/commands.js';
 import type { ListenerDeps } from './listeners/deps.js';
+import { registerUnknownHandler } from './listeners/unknown.js';
 import { registerViews } from './listeners/views.js';
+import { installReceiverGuards } from './receiver-guards.js';
 
 export interface HealthChecks {
   /** Throws while the database is unreachable or not migrated. */
@@ -56,6 +58,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } },
     });
   }
+  installReceiverGuards();
   return new HTTPReceiver({
     signingSecret: config.slack.signingSecret ?? '',
     endpoints: '/slack/events',
@@ -83,6 +86,7 @@ export function buildApp(options: {
     logger: options.deps.logger.child('bolt'),
     clientOptions: { slackApiUrl: options.config.slack.apiUrl },
   });
+  registerUnknownHandler(app, options.deps.logger);
   registerCommands(app, options.deps);
   registerViews(app, options.deps);
   registerActions(app, options.deps);

@@ -373,6 +373,25 @@ describe('request signing', () => {
     expect(res.status).toBe(401);
   });
 
+  it('rejects a correctly signed request from more than 5 minutes in the future with 401', async () => {
+    const future = Math.floor(Date.now() / 1000) + 6 * 60;
+    expect((await app.post('command=%2Fincident&text=help', { timestamp: future })).status).toBe(401);
+  });
+
+  it('answers 400 to a signed body that is not a Slack request, instead of crashing or timing out', async () => {
+    for (const body of [
+      'payload=null',
+      'payload=%5B%5D',
+      'payload=%7B%22type%22%3A%22view_submission%22%7D',
+      'just=fields',
+    ]) {
+      expect((await app.post(body)).status).toBe(400);
+    }
+    expect((await app.post('command=%2Fincident&text=help&team_id=T1&user_id=U1&channel_id=C1')).status).toBe(
+      200,
+    );
+  });
+
   it('refuses a body over the limit with 413', async () => {
     const res = await app.post(`payload=${'a'.repeat(2 * 1024 * 1024)}`);
     expect(res.status).toBe(413);
