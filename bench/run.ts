@@ -1,0 +1,293 @@
+/**
+ * `npm run bench`: the real program as a separate process (HTTP mode) against the fake Slack Web API
+ * answering every call after 20 ms; PostgreSQL when DATABASE_URL is set (a scratch database is created and
+ * dropped), embedded PGlite otherwise. Prints one table and writes bench/results.json. Not a test.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { BOT_TOKEN, SIGNING_SECRET, sign } from '../test/helpers/http.js';
+import {
+  type BotProcess,
+  pool,
+  ROOT,
+  signedDeclaration,
+  startBotProcess,
+  until,
+} from '../test/helpers/process.js';
+import { SlackApiMock, TEAM_ID } from '../test/helpers/slack-api.js';
+
+const LATENCY_MS = 20;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN);
+};
+const rssMb = (pid: number) => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) / 1024;
+};
+
+async function scratch(): Promise<{
+  env: Record<string, string>;
+  sql?: postgres.Sql;
+  drop: () => Promise<void>;
+}> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    const dir = mkdtempSync(join(tmpdir(), 'incident-bot-bench-'));
+    return { env: { DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  const sql = postgres(u.toString(), { max: 2, onnotice: () => {} });
+  return {
+    env: { DATABASE_URL: u.toString() },
+    sql,
+    drop: async () => {
+      await sql.end();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+function command(text: string, i: number) {
+  const body = new URLSearchParams({
+    team_id: TEAM_ID,
+    channel_id: 'C0GENERAL',
+    user_id: 'U0BENCH01',
+    command: '/incident',
+    text,
+    response_url: 'https://hooks.slack.com/commands/T/1/x',
+    trigger_id: `1.2.${i}`,
+  }).toString();
+  const ts = Math.floor(Date.now() / 1000);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': sign(body, ts),
+    },
+  };
+}
+
+async function ackScenario(base: string, n = 3000, concurrency = 50) {
+  const latencies: number[] = [];
+  const started = performance.now();
+  await pool(n, concurrency, async (i) => {
+    const c = command(`declare Bench title ${i}`, i);
+    const t0 = performance.now();
+    const res = await fetch(`${base}/slack/events`, { method: 'POST', ...c });
+    await res.text();
+    if (res.status !== 200) throw new Error(`ack: HTTP ${res.status}`);
+    latencies.push(performance.now() - t0);
+  });
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    p50: pct(latencies, 50),
+    p95: pct(latencies, 95),
+    p99: pct(latencies, 99),
+    rps: Math.round(n / seconds),
+  };
+}
+
+function startBare(apiUrl: string): BotProcess & { stop: () => void } {
+  const child = spawn(process.execPath, ['bench/bare-bolt.mjs'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: apiUrl,
+      PORT: '0',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const stdout: string[] = [];
+  child.stdout?.on('data', (d: Buffer) => stdout.push(...d.toString().split('\n')));
+  const port = () => until('bare bolt', () => Number(/port (\d+)/.exec(stdout.join('\n'))?.[1]) || undefined);
+  return {
+    child,
+    stdout,
+    stderr: [],
+    exited: new Promise((r) => child.on('exit', r)),
+    port,
+    base: async () => `http://127.0.0.1:${await port()}`,
+    ready: async () => void (await port()),
+    kill: async () => {
+      child.kill('SIGKILL');
+      return null;
+    },
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
+async function main() {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  const slack = new SlackApiMock();
+  slack.faults.latencyMs = LATENCY_MS;
+  const api = await slack.listen();
+  const db = await scratch();
+  const env = {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: api.apiUrl,
+    LOG_LEVEL: 'error',
+    ...db.env,
+  };
+  const results: Record<string, unknown> = {
+    database: db.sql ? 'postgres' : 'pglite',
+    node: process.version,
+    cpus: cpus().length,
+    slack_latency_ms: LATENCY_MS,
+  };
+  try {
+    // 1. ack: ours and bare Bolt, in the same run.
+    const bare = startBare(api.apiUrl);
+    await bare.ready();
+    await ackScenario(await bare.base(), 300); // warm-up
+    const bareAck = await ackScenario(await bare.base());
+    bare.stop();
+    const bot = startBotProcess(env);
+    await bot.ready();
+    const base = await bot.base();
+    await ackScenario(base, 300);
+    const ourAck = await ackScenario(base);
+    results.ack = {
+      ...ourAck,
+      p99_ms: ourAck.p99,
+      bare_p50_ms: bareAck.p50,
+      bare_p99_ms: bareAck.p99,
+      bare_rps: bareAck.rps,
+      ratio: +(ourAck.p99 / bareAck.p99).toFixed(2),
+    };
+
+    // 2. declare: view submission → card pinned (seen at the fake Slack); memory sampled meanwhile.
+    const pid = bot.child.pid as number;
+    let peak = rssMb(pid);
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMb(pid));
+    }, 100);
+    const submitted = new Map<string, number>();
+    const started = performance.now();
+    await pool(500, 20, async (i) => {
+      const d = signedDeclaration(`V0BENCH${i}`, { title: `Bench decl ${i}`, severity: 'SEV2' });
+      submitted.set(`bench-decl-${i}`, performance.now());
+      const res = await fetch(`${base}/slack/events`, { method: 'POST', ...d });
+      await res.text();
+    });
+    await until('500 cards pinned', () => (slack.pins.length >= 500 ? true : undefined), 300_000, 100);
+    clearInterval(sampler);
+    const pinnedAt = new Map(slack.callsTo('pins.add').map((c) => [String(c.args.channel), c.at]));
+    const latencies: number[] = [];
+    let last = 0;
+    for (const ch of slack.channels) {
+      const slug = /bench-decl-\d+$/.exec(ch.name)?.[0];
+      const at = pinnedAt.get(ch.id);
+      const t0 = slug ? submitted.get(slug) : undefined;
+      if (at !== undefined && t0 !== undefined) {
+        latencies.push(at - t0);
+        last = Math.max(last, at);
+      }
+    }
+    const floor = 3 * LATENCY_MS; // conversations.create → chat.postMessage → pins.add
+    results.declare = {
+      p50_ms: pct(latencies, 50),
+      p99_ms: pct(latencies, 99),
+      incidents_per_s: Math.round((latencies.length * 1000) / (last - started)),
+      floor_ms: floor,
+      ratio: +(pct(latencies, 99) / floor).toFixed(2),
+    };
+    await new Promise((r) => setTimeout(r, 5000));
+    results.memory = { peak_rss_mb: Math.round(peak), idle_rss_mb: Math.round(rssMb(pid)) };
+    await bot.kill('SIGTERM');
+
+    // 3. timers: 100,000 pending future timers plus 10,000 due now, fired by 1 and then 3 replicas.
+    if (db.sql) {
+      const sql = db.sql;
+      results.timers = {};
+      for (const replicas of [1, 3]) {
+        await sql`truncate timers`;
+        await sql`insert into timers (key, kind, payload, scheduled_for, due_at, created_at)
+          select 'future:' || g, 'incident.refresh', '{}'::jsonb, now() + interval '1 day', now() + interval '1 day', now() from generate_series(1, 100000) g`;
+        await sql`insert into timers (key, kind, payload, scheduled_for, due_at, created_at)
+          select 'due:' || g, 'incident.refresh', jsonb_build_object('incidentId', gen_random_uuid()), now(), now(), now() from generate_series(1, 10000) g`;
+        const t0 = Date.now();
+        const bots = Array.from({ length: replicas }, () => startBotProcess(env));
+        await until(
+          'all due timers fired',
+          async () => {
+            const [r] =
+              await sql`select count(*)::int as n from timers where key like 'due:%' and status = 'done'`;
+            return r?.n === 10000 ? true : undefined;
+          },
+          300_000,
+          200,
+        );
+        const seconds = (Date.now() - t0) / 1000;
+        const [stats] = await sql`select count(*) filter (where attempts > 1)::int as duplicates,
+          percentile_cont(0.99) within group (order by extract(epoch from finished_at - scheduled_for) * 1000) as lag_p99,
+          extract(epoch from max(finished_at) - min(finished_at)) as firing_seconds
+          from timers where key like 'due:%'`;
+        for (const b of bots) await b.kill('SIGTERM');
+        (results.timers as Record<string, unknown>)[`replicas${replicas}`] = {
+          fired: 10000,
+          seconds_including_startup: +seconds.toFixed(1),
+          // From the first fire to the last: process start-up is not firing.
+          fires_per_s: Math.round(10000 / Number(stats?.firing_seconds)),
+          duplicates: stats?.duplicates,
+          lag_p99_ms: Math.round(Number(stats?.lag_p99)),
+        };
+      }
+    } else {
+      results.timers = {
+        note: 'PGlite runs in one process: see `npm run bench:timers` for the single-process figures',
+      };
+    }
+  } finally {
+    await api.close();
+    await db.drop();
+  }
+  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const a = results.ack as Record<string, number>;
+  const d = results.declare as Record<string, number>;
+  const m = results.memory as Record<string, number>;
+  const t = results.timers as Record<string, Record<string, number>>;
+  console.log(
+    `\nbench — ${results.database}, node ${results.node}, ${results.cpus} cores, fake Slack answering after ${LATENCY_MS} ms\n`,
+  );
+  console.log('| scenario | figure | value |');
+  console.log('| --- | --- | --- |');
+  console.log(
+    `| ack (3,000 /incident at 50) | p50 / p95 / p99 | ${a.p50} / ${a.p95} / ${a.p99} ms (bare Bolt p99 ${a.bare_p99_ms} ms; ratio ${a.ratio}) |`,
+  );
+  console.log(`| ack | requests/s | ${a.rps} (bare Bolt ${a.bare_rps}) |`);
+  console.log(
+    `| declare (500 at 20) | submit → card pinned p50 / p99 | ${d.p50_ms} / ${d.p99_ms} ms (floor ${d.floor_ms} ms; ratio ${d.ratio}) |`,
+  );
+  console.log(`| declare | incidents/s | ${d.incidents_per_s} |`);
+  for (const r of ['replicas1', 'replicas3']) {
+    if (t[r])
+      console.log(
+        `| timers (${r}) | fires/s, duplicates, lag p99 | ${t[r].fires_per_s}/s, ${t[r].duplicates}, ${t[r].lag_p99_ms} ms |`,
+      );
+  }
+  console.log(`| memory | peak RSS during declare / idle | ${m.peak_rss_mb} / ${m.idle_rss_mb} MB |`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
