@@ -9,16 +9,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { BOT_TOKEN, SIGNING_SECRET, sign } from '../test/helpers/http.js';
+import { BOT_TOKEN, SIGNING_SECRET } from '../test/helpers/http.js';
 import {
   type BotProcess,
   pool,
   ROOT,
+  signedCommand,
   signedDeclaration,
   startBotProcess,
   until,
 } from '../test/helpers/process.js';
-import { SlackApiMock, TEAM_ID } from '../test/helpers/slack-api.js';
+import { SlackApiMock } from '../test/helpers/slack-api.js';
 
 const LATENCY_MS = 20;
 const pct = (xs: number[], p: number) => {
@@ -59,32 +60,11 @@ async function scratch(): Promise<{
   };
 }
 
-function command(text: string, i: number) {
-  const body = new URLSearchParams({
-    team_id: TEAM_ID,
-    channel_id: 'C0GENERAL',
-    user_id: 'U0BENCH01',
-    command: '/incident',
-    text,
-    response_url: 'https://hooks.slack.com/commands/T/1/x',
-    trigger_id: `1.2.${i}`,
-  }).toString();
-  const ts = Math.floor(Date.now() / 1000);
-  return {
-    body,
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': sign(body, ts),
-    },
-  };
-}
-
 async function ackScenario(base: string, n = 3000, concurrency = 50) {
   const latencies: number[] = [];
   const started = performance.now();
   await pool(n, concurrency, async (i) => {
-    const c = command(`declare Bench title ${i}`, i);
+    const c = signedCommand(`declare Bench title ${i}`, { user_id: 'U0BENCH01', trigger_id: `1.2.${i}` });
     const t0 = performance.now();
     const res = await fetch(`${base}/slack/events`, { method: 'POST', ...c });
     await res.text();

@@ -76,19 +76,8 @@ export function startBotProcess(env: Record<string, string>): BotProcess {
   };
 }
 
-/** A signed view submission of the declare modal, as Slack would POST it. */
-export function signedDeclaration(
-  viewId: string,
-  fields: Parameters<typeof declareView>[0],
-): { body: string; headers: Record<string, string> } {
-  const body = new URLSearchParams({
-    payload: JSON.stringify({
-      type: 'view_submission',
-      team: { id: TEAM_ID },
-      user: { id: 'U0REPORTER', team_id: TEAM_ID },
-      view: { team_id: TEAM_ID, ...declareView(fields, viewId) },
-    }),
-  }).toString();
+/** A form body signed now, with the headers Slack sends. */
+export function signedForm(body: string): { body: string; headers: Record<string, string> } {
   const ts = Math.floor(Date.now() / 1000);
   return {
     body,
@@ -98,6 +87,36 @@ export function signedDeclaration(
       'x-slack-signature': sign(body, ts),
     },
   };
+}
+
+/** A signed view submission of the declare modal, as Slack would POST it. */
+export function signedDeclaration(viewId: string, fields: Parameters<typeof declareView>[0]) {
+  return signedForm(
+    new URLSearchParams({
+      payload: JSON.stringify({
+        type: 'view_submission',
+        team: { id: TEAM_ID },
+        user: { id: 'U0REPORTER', team_id: TEAM_ID },
+        view: { team_id: TEAM_ID, ...declareView(fields, viewId) },
+      }),
+    }).toString(),
+  );
+}
+
+/** A signed `/incident <text>` slash command. */
+export function signedCommand(text: string, extra: Record<string, string> = {}) {
+  return signedForm(
+    new URLSearchParams({
+      team_id: TEAM_ID,
+      channel_id: 'C0GENERAL',
+      user_id: 'U0REPORTER',
+      command: '/incident',
+      text,
+      response_url: 'https://hooks.slack.com/commands/T/1/x',
+      trigger_id: '1.2.3',
+      ...extra,
+    }).toString(),
+  );
 }
 
 /** Runs `tasks` with at most `concurrency` at once. */

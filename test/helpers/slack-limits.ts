@@ -103,3 +103,12 @@ export function checkMessage(message: { text: string; blocks: unknown[] }): stri
   if (len(message.text) > 4000) out.push(`fallback text ${len(message.text)} > 4000`);
   return checkBlocks(message.blocks as Node[], 50, out);
 }
+
+/** Every text Slack parses as mrkdwn inside a block tree (plain_text is never parsed for mentions). */
+export function mrkdwnTexts(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(mrkdwnTexts);
+  if (!node || typeof node !== 'object') return [];
+  const o = node as Record<string, unknown>;
+  const own = o.type === 'mrkdwn' && typeof o.text === 'string' ? [o.text] : [];
+  return [...own, ...Object.values(o).flatMap(mrkdwnTexts)];
+}

@@ -11,6 +11,7 @@ import {
   resetNetwork,
   SlackApiMock,
 } from '../helpers/slack-api.js';
+import { mrkdwnTexts } from '../helpers/slack-limits.js';
 
 const ANNOUNCE = 'C0ANNOUNCE';
 
@@ -343,14 +344,6 @@ describe('declaring an incident', () => {
     expect(row?.summary).toBe('ab');
   });
 });
-
-function mrkdwnTexts(node: unknown): string[] {
-  if (Array.isArray(node)) return node.flatMap(mrkdwnTexts);
-  if (!node || typeof node !== 'object') return [];
-  const o = node as Record<string, unknown>;
-  const own = o.type === 'mrkdwn' && typeof o.text === 'string' ? [o.text] : [];
-  return [...own, ...Object.values(o).flatMap(mrkdwnTexts)];
-}
 
 describe('request signing', () => {
   it('rejects a forged signature with 401 and writes nothing', async () => {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BOT_TOKEN, declareView, SIGNING_SECRET, sign } from '../helpers/http.js';
 import { pool, startBotProcess } from '../helpers/process.js';
 import { SlackApiMock, TEAM_ID } from '../helpers/slack-api.js';
+import { mrkdwnTexts } from '../helpers/slack-limits.js';
 
 /**
  * 2,000 generated hostile requests against the real program: forged and replayed signatures, broken
@@ -253,19 +254,6 @@ function rssMb(pid: number): number {
 }
 
 const MRKDWN_INJECTION = /<!channel>|<!here>|<!everyone>|<https:\/\/evil|<@U0VICTIM>/;
-
-function mrkdwnTexts(node: unknown): string[] {
-  if (Array.isArray(node)) return node.flatMap(mrkdwnTexts);
-  if (!node || typeof node !== 'object') return [];
-  const o = node as Record<string, unknown>;
-  const own = o.type === 'mrkdwn' && typeof o.text === 'string' ? [o.text] : [];
-  return [
-    ...own,
-    ...Object.entries(o)
-      .filter(([k]) => k !== 'text' || o.type !== 'plain_text')
-      .flatMap(([, v]) => mrkdwnTexts(v)),
-  ];
-}
 
 describe('hostile input suite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'incident-bot-hostile-'));
