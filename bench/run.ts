@@ -20,8 +20,33 @@ import {
   until,
 } from '../test/helpers/process.js';
 import { SlackApiMock } from '../test/helpers/slack-api.js';
+import { formatSummary, summarizeDir } from './profile.js';
 
 const LATENCY_MS = 20;
+/** `npm run bench -- --only=timers` runs one scenario (ack, declare or timers) and leaves results.json alone. */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const want = (scenario: 'ack' | 'declare' | 'timers') => !only || only === scenario;
+/**
+ * `npm run bench -- --profile` runs the bot (and bare Bolt) under `node --cpu-prof` and prints where their
+ * CPU time went, per scenario. Profiling slows everything down, so results.json is left alone.
+ */
+const profiling = process.argv.includes('--profile');
+const profiles: string[] = [];
+function profileArgs(): { dir?: string; args: string[] } {
+  if (!profiling) return { args: [] };
+  const dir = mkdtempSync(join(tmpdir(), 'incident-bot-profile-'));
+  return { dir, args: ['--cpu-prof', `--cpu-prof-dir=${dir}`] };
+}
+function reportProfile(name: string, dir: string | undefined, perUnit: { n: number; unit: string }) {
+  const summary = dir ? summarizeDir(dir) : undefined;
+  if (summary) profiles.push(formatSummary(name, summary, perUnit));
+}
+/** Starts the bot under the profiler when asked; the profile is written when it exits. */
+function startBot(env: Record<string, string>) {
+  const { dir, args } = profileArgs();
+  process.env.BOT_NODE_ARGS = args.join(' ');
+  return Object.assign(startBotProcess(env), { profileDir: dir });
+}
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN);
@@ -60,8 +85,8 @@ async function scratch(): Promise<{
   };
 }
 
-async function ackScenario(base: string, n = 3000, concurrency = 50) {
-  const latencies: number[] = [];
+/** Sends `n` signed `/incident declare …` commands at `concurrency`; adds each time to HTTP 200 to `into`. */
+async function ackRound(base: string, n: number, into: number[], concurrency = 50): Promise<number> {
   const started = performance.now();
   await pool(n, concurrency, async (i) => {
     const c = signedCommand(`declare Bench title ${i}`, { user_id: 'U0BENCH01', trigger_id: `1.2.${i}` });
@@ -69,19 +94,80 @@ async function ackScenario(base: string, n = 3000, concurrency = 50) {
     const res = await fetch(`${base}/slack/events`, { method: 'POST', ...c });
     await res.text();
     if (res.status !== 200) throw new Error(`ack: HTTP ${res.status}`);
-    latencies.push(performance.now() - t0);
+    into.push(performance.now() - t0);
   });
-  const seconds = (performance.now() - started) / 1000;
+  return performance.now() - started;
+}
+
+/**
+ * 3,000 commands to each of the bot and bare Bolt, in three alternating rounds of 1,000, so that whatever
+ * else the machine does during the run (a checkpoint, another process) falls on both alike.
+ */
+async function ackScenario(ours: string, bare: string) {
+  const latencies = { ours: [] as number[], bare: [] as number[] };
+  const ms = { ours: 0, bare: 0 };
+  await ackRound(bare, 300, []); // warm-up
+  await ackRound(ours, 300, []);
+  for (let round = 0; round < 3; round++) {
+    ms.bare += await ackRound(bare, 1000, latencies.bare);
+    ms.ours += await ackRound(ours, 1000, latencies.ours);
+  }
+  const figures = (side: 'ours' | 'bare') => ({
+    p50: pct(latencies[side], 50),
+    p95: pct(latencies[side], 95),
+    p99: pct(latencies[side], 99),
+    rps: Math.round((3000 * 1000) / ms[side]),
+  });
+  return { ours: figures('ours'), bare: figures('bare') };
+}
+
+/** `n` declarations at `concurrency`: time from submit to the card pinned, as the fake Slack saw it. */
+async function declareScenario(
+  base: string,
+  slack: SlackApiMock,
+  tag: string,
+  n: number,
+  concurrency: number,
+) {
+  const pinnedBefore = slack.pins.length;
+  const submitted = new Map<string, number>();
+  const started = performance.now();
+  await pool(n, concurrency, async (i) => {
+    const d = signedDeclaration(`V0${tag}${i}`, { title: `Bench ${tag} ${i}`, severity: 'SEV2' });
+    submitted.set(`bench-${tag}-${i}`, performance.now());
+    const res = await fetch(`${base}/slack/events`, { method: 'POST', ...d });
+    await res.text();
+    if (res.status !== 200) throw new Error(`declare: HTTP ${res.status}`);
+  });
+  await until(
+    `${n} cards pinned`,
+    () => (slack.pins.length >= pinnedBefore + n ? true : undefined),
+    300_000,
+    20,
+  );
+  const pinnedAt = new Map(slack.callsTo('pins.add').map((c) => [String(c.args.channel), c.at]));
+  const latencies: number[] = [];
+  let last = 0;
+  const slugOf = new RegExp(`bench-${tag}-\\d+$`);
+  for (const ch of slack.channels) {
+    const slug = slugOf.exec(ch.name)?.[0];
+    const at = pinnedAt.get(ch.id);
+    const t0 = slug ? submitted.get(slug) : undefined;
+    if (at !== undefined && t0 !== undefined) {
+      latencies.push(at - t0);
+      last = Math.max(last, at);
+    }
+  }
   return {
     p50: pct(latencies, 50),
-    p95: pct(latencies, 95),
     p99: pct(latencies, 99),
-    rps: Math.round(n / seconds),
+    perSecond: Math.round((latencies.length * 1000) / (last - started)),
   };
 }
 
-function startBare(apiUrl: string): BotProcess & { stop: () => void } {
-  const child = spawn(process.execPath, ['bench/bare-bolt.mjs'], {
+function startBare(apiUrl: string): BotProcess & { stop: () => Promise<void>; profileDir?: string } {
+  const { dir, args } = profileArgs();
+  const child = spawn(process.execPath, [...args, 'bench/bare-bolt.mjs'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -107,7 +193,12 @@ function startBare(apiUrl: string): BotProcess & { stop: () => void } {
       child.kill('SIGKILL');
       return null;
     },
-    stop: () => child.kill('SIGKILL'),
+    profileDir: dir,
+    // SIGTERM lets a profiled process write its profile on the way out.
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+    },
   };
 }
 
@@ -135,69 +226,62 @@ async function main() {
   };
   try {
     // 1. ack: ours and bare Bolt, in the same run.
-    const bare = startBare(api.apiUrl);
-    await bare.ready();
-    await ackScenario(await bare.base(), 300); // warm-up
-    const bareAck = await ackScenario(await bare.base());
-    bare.stop();
-    const bot = startBotProcess(env);
-    await bot.ready();
-    const base = await bot.base();
-    await ackScenario(base, 300);
-    const ourAck = await ackScenario(base);
-    results.ack = {
-      ...ourAck,
-      p99_ms: ourAck.p99,
-      bare_p50_ms: bareAck.p50,
-      bare_p99_ms: bareAck.p99,
-      bare_rps: bareAck.rps,
-      ratio: +(ourAck.p99 / bareAck.p99).toFixed(2),
-    };
+    if (want('ack')) {
+      const bare = startBare(api.apiUrl);
+      const bot = startBot(env);
+      await Promise.all([bare.ready(), bot.ready()]);
+      const { ours, bare: floor } = await ackScenario(await bot.base(), await bare.base());
+      await Promise.all([bare.stop(), bot.kill('SIGTERM')]);
+      reportProfile('ack, bare Bolt', bare.profileDir, { n: 3300, unit: 'request' });
+      reportProfile('ack, the bot', bot.profileDir, { n: 3300, unit: 'request' });
+      results.ack = {
+        ...ours,
+        p99_ms: ours.p99,
+        bare_p50_ms: floor.p50,
+        bare_p99_ms: floor.p99,
+        bare_rps: floor.rps,
+        ratio: +(ours.p99 / floor.p99).toFixed(2),
+      };
+    }
 
     // 2. declare: view submission → card pinned (seen at the fake Slack); memory sampled meanwhile.
-    const pid = bot.child.pid as number;
-    let peak = rssMb(pid);
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, rssMb(pid));
-    }, 100);
-    const submitted = new Map<string, number>();
-    const started = performance.now();
-    await pool(500, 20, async (i) => {
-      const d = signedDeclaration(`V0BENCH${i}`, { title: `Bench decl ${i}`, severity: 'SEV2' });
-      submitted.set(`bench-decl-${i}`, performance.now());
-      const res = await fetch(`${base}/slack/events`, { method: 'POST', ...d });
-      await res.text();
-    });
-    await until('500 cards pinned', () => (slack.pins.length >= 500 ? true : undefined), 300_000, 100);
-    clearInterval(sampler);
-    const pinnedAt = new Map(slack.callsTo('pins.add').map((c) => [String(c.args.channel), c.at]));
-    const latencies: number[] = [];
-    let last = 0;
-    for (const ch of slack.channels) {
-      const slug = /bench-decl-\d+$/.exec(ch.name)?.[0];
-      const at = pinnedAt.get(ch.id);
-      const t0 = slug ? submitted.get(slug) : undefined;
-      if (at !== undefined && t0 !== undefined) {
-        latencies.push(at - t0);
-        last = Math.max(last, at);
-      }
+    if (want('declare')) {
+      const bot = startBot(env);
+      await bot.ready();
+      const base = await bot.base();
+      await declareScenario(base, slack, 'warm', 20, 5); // JIT warm-up, not measured
+      const pid = bot.child.pid as number;
+      let peak = rssMb(pid);
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssMb(pid));
+      }, 100);
+      const loaded = await declareScenario(base, slack, 'decl', 500, 20);
+      clearInterval(sampler);
+      // The same path without a queue in front of it: one declaration at a time.
+      const alone = await declareScenario(base, slack, 'solo', 50, 1);
+      const floor = 3 * LATENCY_MS; // conversations.create → chat.postMessage → pins.add
+      results.declare = {
+        p50_ms: loaded.p50,
+        p99_ms: loaded.p99,
+        incidents_per_s: loaded.perSecond,
+        floor_ms: floor,
+        ratio: +(loaded.p99 / floor).toFixed(2),
+        one_at_a_time_p50_ms: alone.p50,
+        one_at_a_time_p99_ms: alone.p99,
+      };
+      await new Promise((r) => setTimeout(r, 5000));
+      results.memory = { peak_rss_mb: Math.round(peak), idle_rss_mb: Math.round(rssMb(pid)) };
+      await bot.kill('SIGTERM');
+      reportProfile('declare, the bot', bot.profileDir, { n: 570, unit: 'incident' });
     }
-    const floor = 3 * LATENCY_MS; // conversations.create → chat.postMessage → pins.add
-    results.declare = {
-      p50_ms: pct(latencies, 50),
-      p99_ms: pct(latencies, 99),
-      incidents_per_s: Math.round((latencies.length * 1000) / (last - started)),
-      floor_ms: floor,
-      ratio: +(pct(latencies, 99) / floor).toFixed(2),
-    };
-    await new Promise((r) => setTimeout(r, 5000));
-    results.memory = { peak_rss_mb: Math.round(peak), idle_rss_mb: Math.round(rssMb(pid)) };
-    await bot.kill('SIGTERM');
 
     // 3. timers: 100,000 pending future timers plus 10,000 due now, fired by 1 and then 3 replicas.
-    if (db.sql) {
+    if (want('timers') && db.sql) {
       const sql = db.sql;
       results.timers = {};
+      const migrated = startBotProcess(env); // the bot migrates the scratch database on start
+      await migrated.ready();
+      await migrated.kill('SIGTERM');
       for (const replicas of [1, 3]) {
         await sql`truncate timers`;
         await sql`insert into timers (key, kind, payload, scheduled_for, due_at, created_at)
@@ -205,7 +289,7 @@ async function main() {
         await sql`insert into timers (key, kind, payload, scheduled_for, due_at, created_at)
           select 'due:' || g, 'incident.refresh', jsonb_build_object('incidentId', gen_random_uuid()), now(), now(), now() from generate_series(1, 10000) g`;
         const t0 = Date.now();
-        const bots = Array.from({ length: replicas }, () => startBotProcess(env));
+        const bots = Array.from({ length: replicas }, () => startBot(env));
         await until(
           'all due timers fired',
           async () => {
@@ -222,6 +306,12 @@ async function main() {
           extract(epoch from max(finished_at) - min(finished_at)) as firing_seconds
           from timers where key like 'due:%'`;
         for (const b of bots) await b.kill('SIGTERM');
+        bots.forEach((b, i) =>
+          reportProfile(`timers, replica ${i + 1} of ${replicas}`, b.profileDir, {
+            n: 10000 / replicas,
+            unit: 'fire',
+          }),
+        );
         (results.timers as Record<string, unknown>)[`replicas${replicas}`] = {
           fired: 10000,
           seconds_including_startup: +seconds.toFixed(1),
@@ -240,31 +330,41 @@ async function main() {
     await api.close();
     await db.drop();
   }
-  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const a = results.ack as Record<string, number>;
-  const d = results.declare as Record<string, number>;
-  const m = results.memory as Record<string, number>;
-  const t = results.timers as Record<string, Record<string, number>>;
+  if (!only && !profiling)
+    writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const a = results.ack as Record<string, number> | undefined;
+  const d = results.declare as Record<string, number> | undefined;
+  const m = results.memory as Record<string, number> | undefined;
+  const t = (results.timers ?? {}) as Record<string, Record<string, number>>;
   console.log(
     `\nbench — ${results.database}, node ${results.node}, ${results.cpus} cores, fake Slack answering after ${LATENCY_MS} ms\n`,
   );
   console.log('| scenario | figure | value |');
   console.log('| --- | --- | --- |');
-  console.log(
-    `| ack (3,000 /incident at 50) | p50 / p95 / p99 | ${a.p50} / ${a.p95} / ${a.p99} ms (bare Bolt p99 ${a.bare_p99_ms} ms; ratio ${a.ratio}) |`,
-  );
-  console.log(`| ack | requests/s | ${a.rps} (bare Bolt ${a.bare_rps}) |`);
-  console.log(
-    `| declare (500 at 20) | submit → card pinned p50 / p99 | ${d.p50_ms} / ${d.p99_ms} ms (floor ${d.floor_ms} ms; ratio ${d.ratio}) |`,
-  );
-  console.log(`| declare | incidents/s | ${d.incidents_per_s} |`);
+  if (a) {
+    console.log(
+      `| ack (3,000 /incident at 50) | p50 / p95 / p99 | ${a.p50} / ${a.p95} / ${a.p99} ms (bare Bolt p99 ${a.bare_p99_ms} ms; ratio ${a.ratio}) |`,
+    );
+    console.log(`| ack | requests/s | ${a.rps} (bare Bolt ${a.bare_rps}) |`);
+  }
+  if (d) {
+    console.log(
+      `| declare (500 at 20) | submit → card pinned p50 / p99 | ${d.p50_ms} / ${d.p99_ms} ms (floor ${d.floor_ms} ms; ratio ${d.ratio}) |`,
+    );
+    console.log(`| declare | incidents/s | ${d.incidents_per_s} |`);
+    console.log(
+      `| declare (50 one at a time) | submit → card pinned p50 / p99 | ${d.one_at_a_time_p50_ms} / ${d.one_at_a_time_p99_ms} ms |`,
+    );
+  }
   for (const r of ['replicas1', 'replicas3']) {
     if (t[r])
       console.log(
         `| timers (${r}) | fires/s, duplicates, lag p99 | ${t[r].fires_per_s}/s, ${t[r].duplicates}, ${t[r].lag_p99_ms} ms |`,
       );
   }
-  console.log(`| memory | peak RSS during declare / idle | ${m.peak_rss_mb} / ${m.idle_rss_mb} MB |`);
+  if (m) console.log(`| memory | peak RSS during declare / idle | ${m.peak_rss_mb} / ${m.idle_rss_mb} MB |`);
+  if (profiles.length > 0)
+    console.log(`\nCPU profiles (main thread; start-up included)\n\n${profiles.join('\n\n')}`);
 }
 
 main().catch((err: unknown) => {
