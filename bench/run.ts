@@ -306,12 +306,12 @@ async function main() {
           extract(epoch from max(finished_at) - min(finished_at)) as firing_seconds
           from timers where key like 'due:%'`;
         for (const b of bots) await b.kill('SIGTERM');
-        bots.forEach((b, i) =>
+        for (const [i, b] of bots.entries()) {
           reportProfile(`timers, replica ${i + 1} of ${replicas}`, b.profileDir, {
             n: 10000 / replicas,
             unit: 'fire',
-          }),
-        );
+          });
+        }
         (results.timers as Record<string, unknown>)[`replicas${replicas}`] = {
           fired: 10000,
           seconds_including_startup: +seconds.toFixed(1),
