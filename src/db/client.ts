@@ -73,7 +73,11 @@ export function openPostgres(url: string, options: { max?: number; jobsMax?: num
 /** Embedded PostgreSQL (WASM) in one process: `dataDir` on disk, or in memory when undefined. */
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  // PGlite's WebAssembly heap holds PostgreSQL's shared buffers and never shrinks; the 128 MB default is
+  // sized for a server, and one team's incidents fit many times over in 16 MB.
+  const client = await PGlite.create(dataDir, {
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+  });
   const pg = drizzlePglite({ client, schema });
   const db = pg as unknown as Db;
   let migrated = false;

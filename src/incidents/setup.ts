@@ -1,7 +1,7 @@
 import { and, eq, isNull, ne } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { type IncidentRow, incidents, type TimerRow } from '../db/schema.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -43,25 +43,33 @@ const MAX_NAME_ATTEMPTS = 10;
 export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
   const { db, slack, clock } = deps;
 
-  /** Marks a step settled; a step that failed for good leaves a timeline event saying why. */
+  /**
+   * Marks a step settled, with any values the step wants stored alongside. One statement on success; a step
+   * that failed for good also leaves a timeline event saying why, in the same transaction.
+   */
   async function settle(
     incident: IncidentRow,
     column: SettledColumn,
     failure?: { step: string; error: Error },
+    values: Partial<IncidentRow> = {},
   ) {
-    await db.transaction(async (tx) => {
-      await tx
+    const mark = (tx: Db | Tx) =>
+      tx
         .update(incidents)
-        .set({ [column]: true, updatedAt: clock.now() })
+        .set({ ...values, [column]: true, updatedAt: clock.now() })
         .where(eq(incidents.id, incident.id));
-      if (failure) {
-        await recordEvent(tx, {
-          incidentId: incident.id,
-          kind: 'side_effect_failed',
-          at: clock.now(),
-          data: { step: failure.step, error: failure.error.message },
-        });
-      }
+    if (!failure) {
+      await mark(db);
+      return;
+    }
+    await db.transaction(async (tx) => {
+      await mark(tx);
+      await recordEvent(tx, {
+        incidentId: incident.id,
+        kind: 'side_effect_failed',
+        at: clock.now(),
+        data: { step: failure.step, error: failure.error.message },
+      });
     });
   }
 
@@ -70,18 +78,20 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     incident: IncidentRow,
     column: SettledColumn,
     step: string,
-    run: () => Promise<void>,
+    run: () => Promise<Partial<IncidentRow> | undefined>,
     onPermanentFailure?: (error: PermanentError) => Promise<void>,
   ): Promise<void> {
+    let values: Partial<IncidentRow> | undefined;
     try {
-      await run();
-      await settle(incident, column);
+      values = await run();
     } catch (err) {
       if (!(err instanceof PermanentError)) throw err;
       deps.logger.warn(`incident ${incident.id}: ${step} failed for good: ${err.message}`);
       await settle(incident, column, { step, error: err });
       await onPermanentFailure?.(err);
+      return;
     }
+    await settle(incident, column, undefined, values);
   }
 
   /**
@@ -251,7 +261,12 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
       const announcementsChannel = deps.config.announcementsChannel;
       const steps: Promise<void>[] = [];
       if (!current.pinSettled) {
-        steps.push(optionalStep(current, 'pinSettled', 'pinning the card', () => slack.pin(channel, cardTs)));
+        steps.push(
+          optionalStep(current, 'pinSettled', 'pinning the card', async () => {
+            await slack.pin(channel, cardTs);
+            return undefined;
+          }),
+        );
       }
       if (!current.invitesSettled) {
         steps.push(
@@ -269,6 +284,7 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
               }
             }
             if (failures.length > 0) throw new PermanentError('invite_failed', failures.join(', '));
+            return undefined;
           }),
         );
       }
@@ -277,7 +293,7 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
           optionalStep(current, 'topicSettled', 'setting the topic', async () => {
             const topic = incidentTopic(snapshot);
             await slack.setTopic(channel, topic);
-            await db.update(incidents).set({ lastTopic: topic }).where(eq(incidents.id, current.id));
+            return { lastTopic: topic };
           }),
         );
       }
@@ -287,7 +303,10 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
             current,
             'announceSettled',
             'posting the announcement',
-            () => announce(current, { ...snapshot, channelId: channel }, retrying, announcementsChannel),
+            async () => {
+              await announce(current, { ...snapshot, channelId: channel }, retrying, announcementsChannel);
+              return undefined;
+            },
             (error) =>
               tellReporter(current, setupFailureNotice(current, 'posting the announcement', error.code)),
           ),
@@ -295,9 +314,10 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
       }
       if (!current.notifySettled) {
         steps.push(
-          optionalStep(current, 'notifySettled', 'telling the reporter', () =>
-            tellReporter(current, reporterNotice({ ...snapshot, channelId: channel })),
-          ),
+          optionalStep(current, 'notifySettled', 'telling the reporter', async () => {
+            await tellReporter(current, reporterNotice({ ...snapshot, channelId: channel }));
+            return undefined;
+          }),
         );
       }
       const results = await Promise.allSettled(steps);

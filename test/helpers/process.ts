@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { declareView, sign } from './http.js';
 import { TEAM_ID } from './slack-api.js';
@@ -37,10 +38,17 @@ export async function until<T>(
   }
 }
 
+/** `npm start`'s command line without `node`: the same flags (heap limit) as production, then dist/main.js. */
+export const START_ARGS: string[] = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(' ')
+  .slice(1);
+
 export function startBotProcess(env: Record<string, string>): BotProcess {
   const child = spawn(
     process.execPath,
-    [...(process.env.BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'dist/main.js'],
+    [...(process.env.BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...START_ARGS],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },

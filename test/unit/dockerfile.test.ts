@@ -47,8 +47,10 @@ describe('Dockerfile', () => {
   it('runs npm scripts that exist and starts what the build produces', () => {
     for (const m of dockerfile.matchAll(/npm run (\S+)/g))
       expect(pkg.scripts).toHaveProperty([m[1] as string]);
-    expect(dockerfile).toMatch(/CMD \["node", "dist\/main\.js"\]/);
-    expect(pkg.scripts.start).toBe('node dist/main.js');
+    // The image starts the program exactly as `npm start` does (same node flags), minus the build.
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(cmd ?? '[]')).toEqual(pkg.scripts.start?.split(' '));
+    expect(pkg.scripts.start).toMatch(/^node (--\S+ )*dist\/main\.js$/);
     const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8'));
     expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
     expect(existsSync(join(ROOT, 'src/main.ts'))).toBe(true);
