@@ -239,8 +239,14 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     });
   }
 
-  async function tellReporter(incident: IncidentRow, message: SlackMessage) {
-    await slack.postMessage({ channel: await slack.openDm(incident.reporterId), ...message });
+  /** A direct message to the reporter, once: like the card, a retry first looks for its earlier copy. */
+  async function tellReporter(
+    incident: IncidentRow,
+    markerType: string,
+    message: SlackMessage,
+    retrying: boolean,
+  ) {
+    await postOnce(incident, markerType, await slack.openDm(incident.reporterId), message, retrying);
   }
 
   return {
@@ -308,14 +314,24 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
               return undefined;
             },
             (error) =>
-              tellReporter(current, setupFailureNotice(current, 'posting the announcement', error.code)),
+              tellReporter(
+                current,
+                MESSAGE_MARKER.announcementFailure,
+                setupFailureNotice(current, 'posting the announcement', error.code),
+                retrying,
+              ),
           ),
         );
       }
       if (!current.notifySettled) {
         steps.push(
           optionalStep(current, 'notifySettled', 'telling the reporter', async () => {
-            await tellReporter(current, reporterNotice({ ...snapshot, channelId: channel }));
+            await tellReporter(
+              current,
+              MESSAGE_MARKER.reporterNotice,
+              reporterNotice({ ...snapshot, channelId: channel }),
+              retrying,
+            );
             return undefined;
           }),
         );
@@ -345,7 +361,13 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
         data: { step, error: error.message, final: true },
       });
       const code = error instanceof PermanentError ? error.code : error.message;
-      await tellReporter(incident, setupFailureNotice(incident, step, code));
+      // Reported by the lease holder only, so once; no earlier copy to look for.
+      await tellReporter(
+        incident,
+        MESSAGE_MARKER.setupFailure,
+        setupFailureNotice(incident, step, code),
+        false,
+      );
     },
   };
 }

@@ -15,6 +15,9 @@ export const DECLARE_OPTION = { private: 'private', test: 'test' } as const;
 export const MESSAGE_MARKER = {
   card: 'incident_card',
   announcement: 'incident_announcement',
+  reporterNotice: 'incident_reporter_notice',
+  announcementFailure: 'incident_announcement_failed',
+  setupFailure: 'incident_setup_failed',
 } as const;
 
 /** Buttons and selects on the incident card; each carries the incident id as its value. */

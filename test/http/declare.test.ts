@@ -262,6 +262,31 @@ describe('declaring an incident', () => {
     expect(slack.pins).toEqual([{ channel: row?.channelId, ts: '1700000000.999999' }]);
   });
 
+  it('does not tell the reporter twice when the first DM was delivered but its answer was lost', async () => {
+    const dm = dmChannelOf('U0REPORTER');
+    let dmCalls = 0;
+    slack.override('chat.postMessage', (args) => {
+      if (args.channel !== dm || ++dmCalls > 1) return undefined;
+      slack.messages.push({
+        channel: dm,
+        ts: '1700000000.888888',
+        text: String(args.text),
+        blocks: args.blocks,
+        metadata: args.metadata as never,
+      });
+      return { status: 503, body: { ok: false } };
+    });
+    await submitAndSettle(declareView({ title: 'Tell once' }));
+    const [before] = await db().select().from(incidents);
+    expect(before?.notifySettled).toBe(false);
+    clock.advance(60_000);
+    await app.bot.engine.drain();
+    const [row] = await db().select().from(incidents);
+    expect(row?.notifySettled).toBe(true);
+    expect(slack.messages.filter((m) => m.channel === dm)).toHaveLength(1);
+    expect(slack.callsTo('conversations.history').some((c) => c.args.channel === dm)).toBe(true);
+  });
+
   it('records a permanent failure on the timeline and tells the reporter', async () => {
     slack.override('conversations.create', () => ({ body: { ok: false, error: 'restricted_action' } }));
     await submitAndSettle(declareView({ title: 'Not allowed' }));
