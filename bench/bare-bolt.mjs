@@ -1,5 +1,9 @@
 // The floor for scenario "ack": a bare Bolt app with one /incident listener that acks and opens a modal.
+// It opens the bot's own declare modal (built by the same pure view builder, from dist/), so the two differ
+// only in what the bot adds around the Slack call, not in the size of what both send to Slack.
 import bolt from '@slack/bolt';
+import { DEFAULT_SEVERITIES } from '../dist/config.js';
+import { declareModal } from '../dist/slack/views/declare-modal.js';
 
 const { App, HTTPReceiver, LogLevel } = bolt;
 const receiver = new HTTPReceiver({
@@ -17,13 +21,14 @@ const app = new App({
 });
 app.command('/incident', async ({ ack, client, command }) => {
   await ack();
+  const title = command.text.replace(/^declare\s+/, '');
   await client.views.open({
     trigger_id: command.trigger_id,
-    view: {
-      type: 'modal',
-      title: { type: 'plain_text', text: 'Declare' },
-      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x' } }],
-    },
+    view: declareModal({
+      severities: DEFAULT_SEVERITIES,
+      initialTitle: title,
+      metadata: { sourceChannelId: command.channel_id },
+    }),
   });
 });
 const server = await app.start(Number(process.env.PORT ?? 0));
