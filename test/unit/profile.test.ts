@@ -8,7 +8,9 @@ const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionNam
 describe('bench CPU profile summary', () => {
   it('buckets frames by package, our code, node internals and V8 pseudo-frames', () => {
     expect(bucketOf(frame('build', 'file:///app/node_modules/drizzle-orm/sql/sql.js'))).toBe('drizzle-orm');
-    expect(bucketOf(frame('post', 'file:///app/node_modules/@slack/web-api/dist/x.js'))).toBe('@slack/web-api');
+    expect(bucketOf(frame('post', 'file:///app/node_modules/@slack/web-api/dist/x.js'))).toBe(
+      '@slack/web-api',
+    );
     expect(bucketOf(frame('run', 'file:///app/dist/incidents/setup.js'))).toBe('our code');
     expect(bucketOf(frame('emit', 'node:events'))).toBe('node internals');
     expect(bucketOf(frame('(garbage collector)'))).toBe('(garbage collector)');
