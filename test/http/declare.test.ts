@@ -44,6 +44,18 @@ async function submitAndSettle(view: Record<string, unknown>, user?: string) {
   return res;
 }
 
+/** Slack posts the message, then the answer is lost (a 503 after the fact). */
+const postButLoseTheAnswer = (args: Record<string, unknown>, ts: string) => {
+  slack.messages.push({
+    channel: String(args.channel),
+    ts,
+    text: String(args.text),
+    blocks: args.blocks,
+    metadata: args.metadata as never,
+  });
+  return { status: 503, body: { ok: false } };
+};
+
 describe('/incident command', () => {
   it('opens the declare modal at once, with the title from the command text', async () => {
     const res = await app.command('declare Checkout &lt;EU&gt; is down');
@@ -241,17 +253,9 @@ describe('declaring an incident', () => {
   });
 
   it('does not post a second card when the first post succeeded but its answer was lost', async () => {
-    slack.override('chat.postMessage', (args, nth) => {
-      if (nth !== 1) return undefined;
-      slack.messages.push({
-        channel: String(args.channel),
-        ts: '1700000000.999999',
-        text: String(args.text),
-        blocks: args.blocks,
-        metadata: args.metadata as never,
-      });
-      return { status: 503, body: { ok: false } };
-    });
+    slack.override('chat.postMessage', (args, nth) =>
+      nth === 1 ? postButLoseTheAnswer(args, '1700000000.999999') : undefined,
+    );
     await submitAndSettle(declareView({ title: 'Card once' }));
     clock.advance(60_000);
     await app.bot.engine.drain();
@@ -265,17 +269,9 @@ describe('declaring an incident', () => {
   it('does not tell the reporter twice when the first DM was delivered but its answer was lost', async () => {
     const dm = dmChannelOf('U0REPORTER');
     let dmCalls = 0;
-    slack.override('chat.postMessage', (args) => {
-      if (args.channel !== dm || ++dmCalls > 1) return undefined;
-      slack.messages.push({
-        channel: dm,
-        ts: '1700000000.888888',
-        text: String(args.text),
-        blocks: args.blocks,
-        metadata: args.metadata as never,
-      });
-      return { status: 503, body: { ok: false } };
-    });
+    slack.override('chat.postMessage', (args) =>
+      args.channel === dm && ++dmCalls === 1 ? postButLoseTheAnswer(args, '1700000000.888888') : undefined,
+    );
     await submitAndSettle(declareView({ title: 'Tell once' }));
     const [before] = await db().select().from(incidents);
     expect(before?.notifySettled).toBe(false);
