@@ -104,10 +104,11 @@ export const defaultBackoff = (attempt: number): number => {
 };
 
 /**
- * Group commit for finished rows: the first completion is written at once, and every row that finishes while
- * that write is in flight shares the next one. Under load this turns one commit per fire into one per batch
- * (about 10% more fires per second for one replica in `npm run bench`); when idle it adds no delay. A row whose completion
- * is not written (crash, lost connection) keeps its lease and runs again when it expires, as before.
+ * Group commit for finished rows: the first completion is written at once, and every row that finishes
+ * while that write is in flight shares the next one. Under load this turns one commit per fire into one
+ * per batch (about 10% more fires per second for one replica in `npm run bench`); when idle it adds no
+ * delay. Each row is still fenced by its own lease token. A row whose completion is not written (crash,
+ * lost connection) keeps its lease and runs again when it expires, as before.
  */
 class CompletionBatch {
   private waiting: { id: number; token: string; resolve: () => void; reject: (err: unknown) => void }[] = [];

@@ -161,6 +161,25 @@ describe('timer engine', () => {
     expect(bRuns).toBe(1);
   });
 
+  it('completes rows that finish together in shared writes, still fenced row by row', async () => {
+    const release: (() => void)[] = [];
+    const e = engine(
+      { t: { run: () => new Promise<void>((resolve) => void release.push(resolve)) } },
+      { concurrency: 10 },
+    );
+    for (let i = 0; i < 10; i++)
+      await scheduleTimer(db(), { key: `batch:${i}`, kind: 't', dueAt: clock.now() }, clock.now());
+    await e.kick();
+    expect(release).toHaveLength(10);
+    // Another worker took over row 3 meanwhile (its lease expired): this worker's write must skip it.
+    await db().update(timers).set({ leaseToken: 'someone-else' }).where(eq(timers.key, 'batch:3'));
+    for (const r of release) r();
+    await e.drain();
+    const rows = await db().select().from(timers);
+    expect(rows.filter((r) => r.status === 'done').map((r) => r.key)).toHaveLength(9);
+    expect(await rowByKey('batch:3')).toMatchObject({ status: 'pending', leaseToken: 'someone-else' });
+  });
+
   it('releases the leases of handlers still running at shutdown', async () => {
     const e = engine({ t: { run: () => new Promise<void>(() => {}) } });
     await scheduleTimer(db(), { key: 'slow', kind: 't', dueAt: clock.now() }, clock.now());
