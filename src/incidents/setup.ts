@@ -16,7 +16,7 @@ import {
   setupFailureNotice,
 } from '../slack/views/incident.js';
 import { recordEvent } from '../timeline/timeline.js';
-import type { TimerHandler } from '../timers/engine.js';
+import { defaultBackoff, type TimerHandler } from '../timers/engine.js';
 import { channelName } from './naming.js';
 import { currentRoles, findIncident, type IncidentSnapshot, toSnapshot } from './queries.js';
 
@@ -36,7 +36,21 @@ export interface SetupDeps {
   logger: Logger;
 }
 
-type SettledColumn = 'invitesSettled' | 'topicSettled' | 'pinSettled' | 'announceSettled' | 'notifySettled';
+const SETTLED_COLUMNS = [
+  'invitesSettled',
+  'topicSettled',
+  'pinSettled',
+  'announceSettled',
+  'notifySettled',
+] as const;
+type SettledColumn = (typeof SETTLED_COLUMNS)[number];
+const RETRY_AFTER_PROGRESS_MS = 1000;
+
+/** How many of setup's steps are done: the channel, the card and each settled step. */
+const doneSteps = (incident: IncidentRow): number =>
+  Number(!!incident.channelId) +
+  Number(!!incident.cardTs) +
+  SETTLED_COLUMNS.filter((column) => incident[column]).length;
 
 const MAX_NAME_ATTEMPTS = 10;
 
@@ -249,104 +263,134 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     await postOnce(incident, markerType, await slack.openDm(incident.reporterId), message, retrying);
   }
 
+  /** Every step not yet done, in order: channel, card, then the independent ones side by side. */
+  async function setUp(declared: IncidentRow, retrying: boolean): Promise<void> {
+    let incident = declared;
+    const roles = await currentRoles(db, incident.id);
+    if (!incident.channelId) incident = await ensureChannel(incident);
+    const channel = incident.channelId as string;
+    const snapshot = toSnapshot(incident, roles);
+    if (!incident.cardTs) incident = await postCard(incident, snapshot, retrying, channel);
+    const current = incident;
+    const cardTs = current.cardTs as string;
+
+    const announcementsChannel = deps.config.announcementsChannel;
+    const steps: Promise<void>[] = [];
+    if (!current.pinSettled) {
+      steps.push(
+        optionalStep(current, 'pinSettled', 'pinning the card', async () => {
+          await slack.pin(channel, cardTs);
+          return undefined;
+        }),
+      );
+    }
+    if (!current.invitesSettled) {
+      steps.push(
+        optionalStep(current, 'invitesSettled', 'inviting responders', async () => {
+          const botUserId = await slack.getBotUserId();
+          const people = new Set([current.reporterId, roles.commander].filter((u): u is string => !!u));
+          people.delete(botUserId);
+          const failures: string[] = [];
+          for (const user of people) {
+            try {
+              await slack.invite(channel, user);
+            } catch (err) {
+              if (!(err instanceof PermanentError)) throw err;
+              failures.push(`${user}: ${err.code}`);
+            }
+          }
+          if (failures.length > 0) throw new PermanentError('invite_failed', failures.join(', '));
+          return undefined;
+        }),
+      );
+    }
+    if (!current.topicSettled) {
+      steps.push(
+        optionalStep(current, 'topicSettled', 'setting the topic', async () => {
+          const topic = incidentTopic(snapshot);
+          await slack.setTopic(channel, topic);
+          return { lastTopic: topic };
+        }),
+      );
+    }
+    if (!current.announceSettled && announcementsChannel && !current.isPrivate && !current.isTest) {
+      steps.push(
+        optionalStep(
+          current,
+          'announceSettled',
+          'posting the announcement',
+          async () => {
+            await announce(current, { ...snapshot, channelId: channel }, retrying, announcementsChannel);
+            return undefined;
+          },
+          (error) =>
+            tellReporter(
+              current,
+              MESSAGE_MARKER.announcementFailure,
+              setupFailureNotice(current, 'posting the announcement', error.code),
+              retrying,
+            ),
+        ),
+      );
+    }
+    if (!current.notifySettled) {
+      steps.push(
+        optionalStep(current, 'notifySettled', 'telling the reporter', async () => {
+          await tellReporter(
+            current,
+            MESSAGE_MARKER.reporterNotice,
+            reporterNotice({ ...snapshot, channelId: channel }),
+            retrying,
+          );
+          return undefined;
+        }),
+      );
+    }
+    const results = await Promise.allSettled(steps);
+    const failed = results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => r.reason);
+    if (failed.length > 0) {
+      // Settled steps are skipped next time; wait as long as the slowest rate limit asks.
+      const waits = failed.map((e) => (e instanceof RetryableError ? (e.retryAfterMs ?? 0) : 0));
+      const first = failed[0] instanceof Error ? failed[0] : new Error(String(failed[0]));
+      throw Math.max(...waits) > 0
+        ? new RetryableError(first.message, Math.max(...waits), { cause: first })
+        : first;
+    }
+  }
+
+  /**
+   * When to try again. The engine backs off by attempt count, which suits a Slack that is down; but an
+   * attempt that got part of the way (a channel, a card, a settled step) shows Slack is answering, so it
+   * is retried in a second, and an attempt that achieved nothing backs off by the attempts that achieved
+   * nothing — not by earlier attempts that made progress — so a run of unlucky calls under random
+   * faults does not push the rest of the setup minutes out. Rate limits keep their Retry-After and
+   * permanent failures stay permanent.
+   */
+  async function retryPolicy(err: unknown, before: IncidentRow, attempt: number): Promise<unknown> {
+    if (err instanceof PermanentError || (err instanceof RetryableError && err.retryAfterMs !== undefined))
+      return err;
+    const after = await findIncident(db, before.id).catch(() => undefined);
+    if (!after) return err;
+    const error = err instanceof Error ? err : new Error(String(err));
+    const progressed = doneSteps(after) > doneSteps(before);
+    // Every attempt that made progress completed at least one step, so this never overstates the
+    // attempts that achieved nothing.
+    const wait = progressed
+      ? RETRY_AFTER_PROGRESS_MS
+      : defaultBackoff(Math.max(1, attempt - doneSteps(after)));
+    return new RetryableError(error.message, wait, { cause: error });
+  }
+
   return {
     async run(timer: TimerRow, ctx) {
-      const incidentId = String(timer.payload.incidentId ?? '');
-      let incident = await findIncident(db, incidentId);
+      const incident = await findIncident(db, String(timer.payload.incidentId ?? ''));
       if (!incident) return;
-      const retrying = ctx.attempt > 1;
-      const roles = await currentRoles(db, incident.id);
-
-      if (!incident.channelId) incident = await ensureChannel(incident);
-      const channel = incident.channelId as string;
-      const snapshot = toSnapshot(incident, roles);
-      if (!incident.cardTs) incident = await postCard(incident, snapshot, retrying, channel);
-      const current = incident;
-      const cardTs = current.cardTs as string;
-
-      const announcementsChannel = deps.config.announcementsChannel;
-      const steps: Promise<void>[] = [];
-      if (!current.pinSettled) {
-        steps.push(
-          optionalStep(current, 'pinSettled', 'pinning the card', async () => {
-            await slack.pin(channel, cardTs);
-            return undefined;
-          }),
-        );
-      }
-      if (!current.invitesSettled) {
-        steps.push(
-          optionalStep(current, 'invitesSettled', 'inviting responders', async () => {
-            const botUserId = await slack.getBotUserId();
-            const people = new Set([current.reporterId, roles.commander].filter((u): u is string => !!u));
-            people.delete(botUserId);
-            const failures: string[] = [];
-            for (const user of people) {
-              try {
-                await slack.invite(channel, user);
-              } catch (err) {
-                if (!(err instanceof PermanentError)) throw err;
-                failures.push(`${user}: ${err.code}`);
-              }
-            }
-            if (failures.length > 0) throw new PermanentError('invite_failed', failures.join(', '));
-            return undefined;
-          }),
-        );
-      }
-      if (!current.topicSettled) {
-        steps.push(
-          optionalStep(current, 'topicSettled', 'setting the topic', async () => {
-            const topic = incidentTopic(snapshot);
-            await slack.setTopic(channel, topic);
-            return { lastTopic: topic };
-          }),
-        );
-      }
-      if (!current.announceSettled && announcementsChannel && !current.isPrivate && !current.isTest) {
-        steps.push(
-          optionalStep(
-            current,
-            'announceSettled',
-            'posting the announcement',
-            async () => {
-              await announce(current, { ...snapshot, channelId: channel }, retrying, announcementsChannel);
-              return undefined;
-            },
-            (error) =>
-              tellReporter(
-                current,
-                MESSAGE_MARKER.announcementFailure,
-                setupFailureNotice(current, 'posting the announcement', error.code),
-                retrying,
-              ),
-          ),
-        );
-      }
-      if (!current.notifySettled) {
-        steps.push(
-          optionalStep(current, 'notifySettled', 'telling the reporter', async () => {
-            await tellReporter(
-              current,
-              MESSAGE_MARKER.reporterNotice,
-              reporterNotice({ ...snapshot, channelId: channel }),
-              retrying,
-            );
-            return undefined;
-          }),
-        );
-      }
-      const results = await Promise.allSettled(steps);
-      const failed = results
-        .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
-        .map((r) => r.reason);
-      if (failed.length > 0) {
-        // Settled steps are skipped next time; wait as long as the slowest rate limit asks.
-        const waits = failed.map((e) => (e instanceof RetryableError ? (e.retryAfterMs ?? 0) : 0));
-        const first = failed[0] instanceof Error ? failed[0] : new Error(String(failed[0]));
-        throw Math.max(...waits) > 0
-          ? new RetryableError(first.message, Math.max(...waits), { cause: first })
-          : first;
+      try {
+        await setUp(incident, ctx.attempt > 1);
+      } catch (err) {
+        throw await retryPolicy(err, incident, ctx.attempt);
       }
     },
 

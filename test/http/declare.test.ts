@@ -234,6 +234,44 @@ describe('declaring an incident', () => {
     expect(slack.channels).toHaveLength(1);
   });
 
+  it('backs off by the attempts that achieved nothing, and retries in a second after progress', async () => {
+    slack.override('conversations.create', (_args, nth) =>
+      nth <= 5 ? { status: 500, body: { ok: false } } : undefined,
+    );
+    slack.override('pins.add', (_args, nth) => (nth <= 2 ? { status: 500, body: { ok: false } } : undefined));
+    await submitAndSettle(declareView({ title: 'Slow start' }));
+    for (let attempt = 2; attempt <= 5; attempt++) {
+      clock.advance(10 * 60_000);
+      await app.bot.engine.drain();
+    }
+    const waitAfter = async () => {
+      const [job] = await db().select().from(timers);
+      return { attempts: job?.attempts, waitMs: (job?.dueAt.getTime() ?? 0) - clock.now().getTime() };
+    };
+    // Five attempts without progress: exponential backoff (16 s ± 25% after the fifth).
+    const backedOff = await waitAfter();
+    expect(backedOff.attempts).toBe(5);
+    expect(backedOff.waitMs).toBeGreaterThanOrEqual(12_000);
+    // The sixth makes the channel and the card, then the pin fails: the next try is a second away.
+    clock.advance(10 * 60_000);
+    await app.bot.engine.drain();
+    expect(await waitAfter()).toEqual({ attempts: 6, waitMs: 1000 });
+    // The seventh achieves nothing (the pin fails again). Seven of setup's steps are done, so it backs
+    // off as a first failure (1 s ± 25%), not as a seventh (64 s).
+    clock.advance(1000);
+    await app.bot.engine.drain();
+    const seventh = await waitAfter();
+    expect(seventh.attempts).toBe(7);
+    expect(seventh.waitMs).toBeGreaterThanOrEqual(750);
+    expect(seventh.waitMs).toBeLessThanOrEqual(1250);
+    clock.advance(2000);
+    await app.bot.engine.drain();
+    const [row] = await db().select().from(incidents);
+    expect(row?.pinSettled).toBe(true);
+    expect(slack.pins).toHaveLength(1);
+    expect(slack.channels).toHaveLength(1);
+  });
+
   it('adopts the channel it created when Slack applied the call but the answer was lost', async () => {
     // Slack creates the channel, then the response never arrives (a 500 after the fact).
     slack.override('conversations.create', (args, nth) => {
