@@ -42,11 +42,9 @@ function reportProfile(name: string, dir: string | undefined, perUnit: { n: numb
   if (summary) profiles.push(formatSummary(name, summary, perUnit));
 }
 /** Starts the bot under the profiler when asked; the profile is written when it exits. */
-const nodeArgs = process.env.BOT_NODE_ARGS ?? '';
 function startBot(env: Record<string, string>) {
   const { dir, args } = profileArgs();
-  process.env.BOT_NODE_ARGS = [nodeArgs, ...args].join(' ');
-  return Object.assign(startBotProcess(env), { profileDir: dir });
+  return Object.assign(startBotProcess(env, args), { profileDir: dir });
 }
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -87,25 +87,30 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     });
   }
 
-  /** Runs an optional step: a permanent failure is recorded and does not stop the others. */
+  /**
+   * Runs an optional step: a permanent failure is recorded and does not stop the others. `storeOnSuccess`
+   * is written with the settled flag, in the same statement.
+   */
   async function optionalStep(
     incident: IncidentRow,
     column: SettledColumn,
     step: string,
-    run: () => Promise<Partial<IncidentRow> | undefined>,
-    onPermanentFailure?: (error: PermanentError) => Promise<void>,
+    run: () => Promise<void>,
+    options: {
+      storeOnSuccess?: Partial<IncidentRow>;
+      onPermanentFailure?: (error: PermanentError) => Promise<void>;
+    } = {},
   ): Promise<void> {
-    let values: Partial<IncidentRow> | undefined;
     try {
-      values = await run();
+      await run();
     } catch (err) {
       if (!(err instanceof PermanentError)) throw err;
       deps.logger.warn(`incident ${incident.id}: ${step} failed for good: ${err.message}`);
       await settle(incident, column, { step, error: err });
-      await onPermanentFailure?.(err);
+      await options.onPermanentFailure?.(err);
       return;
     }
-    await settle(incident, column, undefined, values);
+    await settle(incident, column, undefined, options.storeOnSuccess);
   }
 
   /**
@@ -277,12 +282,7 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     const announcementsChannel = deps.config.announcementsChannel;
     const steps: Promise<void>[] = [];
     if (!current.pinSettled) {
-      steps.push(
-        optionalStep(current, 'pinSettled', 'pinning the card', async () => {
-          await slack.pin(channel, cardTs);
-          return undefined;
-        }),
-      );
+      steps.push(optionalStep(current, 'pinSettled', 'pinning the card', () => slack.pin(channel, cardTs)));
     }
     if (!current.invitesSettled) {
       steps.push(
@@ -300,16 +300,14 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
             }
           }
           if (failures.length > 0) throw new PermanentError('invite_failed', failures.join(', '));
-          return undefined;
         }),
       );
     }
     if (!current.topicSettled) {
+      const topic = incidentTopic(snapshot);
       steps.push(
-        optionalStep(current, 'topicSettled', 'setting the topic', async () => {
-          const topic = incidentTopic(snapshot);
-          await slack.setTopic(channel, topic);
-          return { lastTopic: topic };
+        optionalStep(current, 'topicSettled', 'setting the topic', () => slack.setTopic(channel, topic), {
+          storeOnSuccess: { lastTopic: topic },
         }),
       );
     }
@@ -319,31 +317,29 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
           current,
           'announceSettled',
           'posting the announcement',
-          async () => {
-            await announce(current, { ...snapshot, channelId: channel }, retrying, announcementsChannel);
-            return undefined;
+          () => announce(current, { ...snapshot, channelId: channel }, retrying, announcementsChannel),
+          {
+            onPermanentFailure: (error) =>
+              tellReporter(
+                current,
+                MESSAGE_MARKER.announcementFailure,
+                setupFailureNotice(current, 'posting the announcement', error.code),
+                retrying,
+              ),
           },
-          (error) =>
-            tellReporter(
-              current,
-              MESSAGE_MARKER.announcementFailure,
-              setupFailureNotice(current, 'posting the announcement', error.code),
-              retrying,
-            ),
         ),
       );
     }
     if (!current.notifySettled) {
       steps.push(
-        optionalStep(current, 'notifySettled', 'telling the reporter', async () => {
-          await tellReporter(
+        optionalStep(current, 'notifySettled', 'telling the reporter', () =>
+          tellReporter(
             current,
             MESSAGE_MARKER.reporterNotice,
             reporterNotice({ ...snapshot, channelId: channel }),
             retrying,
-          );
-          return undefined;
-        }),
+          ),
+        ),
       );
     }
     const results = await Promise.allSettled(steps);

@@ -39,16 +39,17 @@ export async function until<T>(
 }
 
 /** `npm start`'s command line without `node`: the same flags (heap limit) as production, then dist/main.js. */
-export const START_ARGS: string[] = (
+const START_ARGS: string[] = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
 ).scripts.start
   .split(' ')
   .slice(1);
 
-export function startBotProcess(env: Record<string, string>): BotProcess {
+/** `nodeArgs` go before `npm start`'s own flags (the bench adds the profiler); so does $BOT_NODE_ARGS. */
+export function startBotProcess(env: Record<string, string>, nodeArgs: string[] = []): BotProcess {
   const child = spawn(
     process.execPath,
-    [...(process.env.BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...START_ARGS],
+    [...(process.env.BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...nodeArgs, ...START_ARGS],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
