@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies.
+# Build stage: install with the dev dependencies (npm ci applies patches/ through patch-package), compile.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY scripts ./scripts
+COPY patches ./patches
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -16,9 +16,10 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY scripts ./scripts
-# Dependencies' install scripts stay off; our own patch of postgres.js (see scripts/) is applied by hand.
-RUN npm ci --omit=dev --ignore-scripts && node scripts/patch-postgres.mjs && npm cache clean --force
+# Dependencies' install scripts stay off (patch-package is a dev dependency); the patched postgres.js comes
+# from the build stage instead, and the program refuses to start if it is not patched (src/db/postgres-patch.ts).
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/node_modules/postgres ./node_modules/postgres
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 RUN mkdir -p /app/data && chown node:node /app/data

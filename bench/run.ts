@@ -214,7 +214,9 @@ async function main() {
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: api.apiUrl,
-    LOG_LEVEL: 'error',
+    // info: the process helpers learn the port from the "listening on port" line. (Until this change Bolt
+    // silently raised every LOG_LEVEL to info, so earlier runs logged at info too.)
+    LOG_LEVEL: 'info',
     ...db.env,
   };
   const results: Record<string, unknown> = {

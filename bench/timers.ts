@@ -8,12 +8,16 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
+import { z } from 'zod';
 import { systemClock } from '../src/clock.js';
 import { type Database, openPglite, openPostgres } from '../src/db/client.js';
+import { JobEngine } from '../src/jobs/engine.js';
+import { handle, jobType } from '../src/jobs/job.js';
 import { createLogger } from '../src/logger.js';
-import { TimerEngine, type TimerHandler } from '../src/timers/engine.js';
 
 const logger = createLogger({ level: 'error' });
+/** The bench's job: its payload carries when it was meant to fire, so the handler can measure the lag. */
+const benchJob = jobType('bench', z.object({ scheduledFor: z.number() }));
 
 async function scratchDatabase(): Promise<{
   open: (max: number) => Database;
@@ -62,23 +66,21 @@ async function insertDue(db: Database, n: number, prefix: string, dueIn: (i: num
     return {
       key: `${prefix}:${i}`,
       kind: 'bench',
-      payload: {},
+      payload: { scheduledFor: due.getTime() },
       scheduledFor: due,
       dueAt: due,
       createdAt: new Date(now),
     };
   });
-  const { timers } = await import('../src/db/schema.js');
+  const { timers } = await import('../src/jobs/table.js');
   for (let i = 0; i < rows.length; i += 1000) await db.db.insert(timers).values(rows.slice(i, i + 1000));
 }
 
 async function firingLag(scratch: Awaited<ReturnType<typeof scratchDatabase>>) {
   const db = scratch.open(4);
   const lags: number[] = [];
-  const handler: TimerHandler = {
-    run: async (row) => void lags.push(Date.now() - row.scheduledFor.getTime()),
-  };
-  const engine = new TimerEngine({ db: db.db, clock: systemClock, logger, handlers: { bench: handler } });
+  const handler = handle(benchJob, { run: async (p) => void lags.push(Date.now() - p.scheduledFor) });
+  const engine = new JobEngine({ db: db.db, clock: systemClock, logger, jobs: [handler] });
   await insertDue(db, 200, 'lag', (i) => 500 + ((i * 37) % 5000));
   engine.start(); // node-cron, every second
   const deadline = Date.now() + 15_000;
@@ -92,17 +94,17 @@ async function race(scratch: Awaited<ReturnType<typeof scratchDatabase>>, worker
   await db.db.execute(sql`truncate timers`);
   await insertDue(db, n, `race${workers}`, () => 0);
   const counts = new Map<string, number>();
-  const handler: TimerHandler = {
-    run: async (row) => void counts.set(row.key, (counts.get(row.key) ?? 0) + 1),
-  };
+  const handler = handle(benchJob, {
+    run: async (_p, ctx) => void counts.set(ctx.key, (counts.get(ctx.key) ?? 0) + 1),
+  });
   const engines = Array.from(
     { length: workers },
     (_, i) =>
-      new TimerEngine({
+      new JobEngine({
         db: (i === 0 ? db : scratch.open(8)).db,
         clock: systemClock,
         logger,
-        handlers: { bench: handler },
+        jobs: [handler],
         concurrency: 32,
       }),
   );

@@ -1,31 +1,31 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
-import {
-  escalationStepHandler,
-  pageDeliveryHandler,
-  pageTargetsHandler,
-  reminderHandler,
-} from './escalation/handlers.js';
-import { DELIVER_KIND, PAGE_KIND, REMIND_KIND, STEP_KIND } from './escalation/timers.js';
-import { PROVISION_KIND } from './incidents/declare.js';
-import { inviteHandler, postHandler, refreshHandler } from './incidents/effects.js';
-import { INVITE_KIND, POST_KIND, REFRESH_KIND } from './incidents/run.js';
-import { incidentSetupHandler } from './incidents/setup.js';
+import { pageJobs } from './escalation/pages.js';
+import { escalationControl, stepJobs } from './escalation/steps.js';
+import { healthRoutes } from './http/health.js';
+import { type HttpServer, type Route, startHttpServer } from './http/server.js';
+import { notifyJobs } from './incidents/notify.js';
+import { reminderJobs } from './incidents/reminders.js';
+import { setupJobs } from './incidents/setup.js';
+import type { IncidentDeps } from './incidents/unit-of-work.js';
+import { JobEngine } from './jobs/engine.js';
 import type { Logger } from './logger.js';
-import { buildApp, createReceiver } from './slack/app.js';
+import { buildSlack } from './slack/app.js';
+import { SlackChat } from './slack/chat.js';
 import { SlackGateway } from './slack/gateway.js';
-import { TimerEngine } from './timers/engine.js';
 
-/** The composition root: config → database (+ migrations) → Slack gateway → timer engine → Bolt app. */
+/**
+ * The composition root, the one place that knows every part: config → database (+ migrations) → Slack
+ * gateway → capabilities and their jobs → job engine → transports (Slack, HTTP). Everything else gets
+ * what it needs as parameters.
+ */
 
 export interface Bot {
   app: App;
   database: Database;
-  engine: TimerEngine;
+  engine: JobEngine;
   slack: SlackGateway;
   /** The HTTP port actually listened on (useful with PORT=0). */
   port: number;
@@ -39,7 +39,7 @@ export interface BotOptions {
   /** An already opened database (tests); otherwise DATABASE_URL or embedded PGlite. */
   database?: Database;
   processBeforeResponse?: boolean;
-  /** Tick the timer engine with node-cron (default true). */
+  /** Tick the job engine with node-cron every second (default true); commits wake it either way. */
   tick?: boolean;
   leaseMs?: number;
 }
@@ -68,74 +68,73 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     throw err;
   }
 
-  const effects = {
-    db: database.jobs,
-    slack,
+  // Capabilities: incidents, with escalation plugged in; both reach Slack only through the chat port.
+  const chat = new SlackChat(slack, config.incident);
+  const incidents: IncidentDeps = {
+    db: database.db,
+    clock,
     config: config.incident,
-    clock,
-    logger: logger.child('effects'),
+    escalation: escalationControl(config.incident),
   };
-  const engine = new TimerEngine({
+  const jobDeps = { db: database.jobs, chat, clock, config: config.incident };
+  const engine = new JobEngine({
     db: database.jobs,
     clock,
-    logger: logger.child('timers'),
+    logger: logger.child({ component: 'jobs' }),
     leaseMs: options.leaseMs,
-    handlers: {
-      [PROVISION_KIND]: incidentSetupHandler({ ...effects, logger: logger.child('setup') }),
-      [REFRESH_KIND]: refreshHandler(effects),
-      [POST_KIND]: postHandler(effects),
-      [INVITE_KIND]: inviteHandler(effects),
-      [STEP_KIND]: escalationStepHandler(effects),
-      [PAGE_KIND]: pageTargetsHandler(effects),
-      [DELIVER_KIND]: pageDeliveryHandler(effects),
-      [REMIND_KIND]: reminderHandler(effects),
-    },
+    jobs: [
+      ...setupJobs(jobDeps),
+      ...notifyJobs(jobDeps),
+      ...reminderJobs(jobDeps),
+      ...stepJobs(jobDeps),
+      ...pageJobs(jobDeps),
+    ],
   });
 
-  const receiver = createReceiver({
+  // Transports.
+  const transport = buildSlack({
     config,
-    logger: logger.child('http'),
-    health: database,
+    logger,
+    incidents,
+    slack,
+    bot: { userId: bot.userId, botId: bot.botId },
     processBeforeResponse: options.processBeforeResponse,
   });
-  const app = buildApp({
-    receiver,
-    config,
-    bot: { userId: bot.userId, botId: bot.botId },
-    deps: {
-      config: config.incident,
-      db: database.db,
-      clock,
-      logger: logger.child('slack'),
-      slack,
-      kickJobs: () => void engine.kick(),
-    },
-  });
+  const routes: Route[] = [...healthRoutes(database, logger.child({ component: 'http' }))];
+  if (transport.handleEvents)
+    routes.push({ method: 'POST', path: '/slack/events', handle: transport.handleEvents });
+  let server: HttpServer;
+  try {
+    server = await startHttpServer({
+      port: config.port,
+      routes,
+      logger: logger.child({ component: 'http' }),
+    });
+    await transport.app.start();
+  } catch (err) {
+    if (!options.database) await database.close();
+    throw err;
+  }
 
-  const started = (await app.start(config.port)) as unknown;
-  // HTTP mode: app.start returns the server. Socket Mode: the receiver's own server serves the health routes.
-  const server = config.slack.appToken
-    ? (receiver as unknown as { httpServer?: Server }).httpServer
-    : (started as Server);
-  if (server && !server.listening) await new Promise((resolve) => server.once('listening', resolve));
-  const port = (server?.address() as AddressInfo | null)?.port ?? config.port;
+  await engine.listen((channel, onSignal) => database.listen(channel, onSignal));
   if (options.tick !== false) engine.start();
   // Jobs left by a previous run (or a crashed replica) start now rather than at the first tick.
   void engine.kick();
   logger.info(
-    `listening on port ${port} (${config.slack.appToken ? 'Socket Mode' : 'HTTP, POST /slack/events'})`,
+    `listening on port ${server.port} (${config.slack.appToken ? 'Socket Mode' : 'HTTP, POST /slack/events'})`,
   );
 
   let stopping: Promise<void> | undefined;
   return {
-    app,
+    app: transport.app,
     database,
     engine,
     slack,
-    port,
+    port: server.port,
     stop() {
       stopping ??= (async () => {
-        await app.stop().catch((err: unknown) => logger.warn('stopping the receiver:', err));
+        await server.close().catch((err: unknown) => logger.warn({ err }, 'stopping the HTTP server'));
+        await transport.app.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the receiver'));
         await engine.stop();
         if (!options.database) await database.close();
       })();

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ROLES, type Role } from './db/schema.js';
 import { parseDuration } from './duration.js';
+import { ROLES, type Role } from './incidents/model.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 /**
  * Settings come from two places, each parsed once at startup with zod:
@@ -16,9 +17,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const envSchema = z.object({
   SLACK_BOT_TOKEN: z

@@ -1,69 +1,62 @@
-import { type Logger as BoltLogger, LogLevel as BoltLogLevel } from '@slack/bolt';
-import type { LogLevel } from './config.js';
+import pino from 'pino';
 
 /**
- * One JSON line per log record on stdout. Implements Bolt's Logger so Bolt, the Web API client and our
- * own code share one sink, and every line passes through redaction: Slack tokens (xox?-…, xapp-…) and
- * any registered secret (the signing secret) are replaced before the line is written.
+ * Structured logs: pino, one JSON object per line on stdout, so `incident_id`, `team_id`, `job_kind` or
+ * `job_key` can be queried in a log system. Child loggers carry those fields (`logger.child({ job_kind })`).
+ * Bolt and the Web API client log through the same sink (slack/bolt-logger.ts).
+ *
+ * Secrets never reach the sink: pino's `redact` blanks fields that hold credentials wherever they appear,
+ * and every finished line is also scrubbed of anything shaped like a Slack token (xox?-…, xapp-…) and of
+ * each registered secret (the signing secret), wherever a library put them (an error message, a URL).
  */
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export type Logger = pino.Logger;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 const TOKEN_PATTERN = /\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+/g;
-
-export interface Logger extends BoltLogger {
-  child(name: string): Logger;
-}
-
-export type LogSink = (line: string) => void;
+const REDACTED = '[redacted]';
+/** Fields that hold credentials, at the top level or one object down. */
+const SECRET_FIELDS = [
+  'token',
+  'authorization',
+  'signingSecret',
+  'botToken',
+  'appToken',
+  'secret',
+  'password',
+];
 
 export function createLogger(options: {
   level: LogLevel;
   secrets?: (string | undefined)[];
-  sink?: LogSink;
-  name?: string;
+  /** Receives each finished line (without its newline); stdout by default. */
+  sink?: (line: string) => void;
 }): Logger {
   const secrets = (options.secrets ?? []).filter((s): s is string => !!s && s.length >= 6);
-  const sink = options.sink ?? ((line) => process.stdout.write(`${line}\n`));
-  const state = { level: options.level };
-
-  const redact = (text: string): string => {
-    let out = text.replace(TOKEN_PATTERN, '[redacted]');
-    for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  // A secret appears in a JSON line as JSON escapes it.
+  const needles = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
+  const scrub = (line: string): string => {
+    let out = line.replace(TOKEN_PATTERN, REDACTED);
+    for (const needle of needles) out = out.split(needle).join(REDACTED);
     return out;
   };
-
-  const render = (arg: unknown): string => {
-    if (arg instanceof Error) return arg.stack ?? `${arg.name}: ${arg.message}`;
-    if (typeof arg === 'string') return arg;
-    try {
-      return JSON.stringify(arg);
-    } catch {
-      return String(arg);
-    }
+  const sink = options.sink;
+  const destination = {
+    write: sink
+      ? (line: string) => sink(scrub(line.endsWith('\n') ? line.slice(0, -1) : line))
+      : (line: string) => process.stdout.write(scrub(line)),
   };
-
-  const make = (name: string): Logger => {
-    const write = (level: LogLevel, args: unknown[]) => {
-      if (ORDER[level] < ORDER[state.level]) return;
-      const msg = redact(args.map(render).join(' '));
-      sink(JSON.stringify({ time: new Date().toISOString(), level, name, msg }));
-    };
-    return {
-      debug: (...args: unknown[]) => write('debug', args),
-      info: (...args: unknown[]) => write('info', args),
-      warn: (...args: unknown[]) => write('warn', args),
-      error: (...args: unknown[]) => write('error', args),
-      setLevel: (level: BoltLogLevel) => {
-        state.level = level as LogLevel;
+  return pino(
+    {
+      level: options.level,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `headers.${f}`, `*.headers.${f}`]),
+        censor: REDACTED,
       },
-      getLevel: () => state.level as BoltLogLevel,
-      // Bolt and the Web API client rename the logger they are given; keep our own name instead so that
-      // one logger object can be shared.
-      setName: () => {},
-      child: (child: string) => make(`${name}:${child}`),
-    };
-  };
-  return make(options.name ?? 'incident-bot');
+    },
+    destination,
+  );
 }
-
-export { BoltLogLevel };

@@ -1,5 +1,6 @@
 import { startBot } from './bot.js';
 import { ConfigError, loadConfig } from './config.js';
+import { postgresPatchProblem } from './db/postgres-patch.js';
 import { PermanentError, RetryableError } from './errors.js';
 import { createLogger } from './logger.js';
 
@@ -14,6 +15,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     throw err;
+  }
+  const unpatched = postgresPatchProblem();
+  if (unpatched) {
+    console.error(`startup error: ${unpatched}`);
+    process.exit(1);
   }
   const logger = createLogger({
     level: config.logLevel,
@@ -41,7 +47,7 @@ async function main(): Promise<void> {
 
   // A rejection nobody handled (a library's detached promise) is logged, not fatal: one bad request must
   // not take every workspace's bot down, and durable jobs do not depend on this process surviving anyway.
-  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection:', reason));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
   let signalled = false;
   const shutdown = (signal: string) => {
@@ -54,7 +60,7 @@ async function main(): Promise<void> {
         process.exit(0);
       },
       (err: unknown) => {
-        logger.error('shutdown failed:', err);
+        logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );

@@ -30,6 +30,12 @@ export interface Database {
   migrate(): Promise<void>;
   /** Throws unless the database answers and the migrations have been applied. */
   ready(): Promise<void>;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` (delivered when the notifying transaction commits, from
+   * any replica); resolves to a function that stops listening. PostgreSQL listens on a connection of its
+   * own and reconnects by itself.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -64,6 +70,10 @@ export function openPostgres(url: string, options: { max?: number; jobsMax?: num
       migrated = true;
     },
     ready: () => readiness(db, () => migrated),
+    async listen(channel, onNotify) {
+      const { unlisten } = await jobsClient.listen(channel, () => onNotify());
+      return unlisten;
+    },
     async close() {
       await Promise.all([client.end({ timeout: 5 }), jobsClient.end({ timeout: 5 })]);
     },
@@ -90,6 +100,9 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
       migrated = true;
     },
     ready: () => readiness(db, () => migrated),
+    async listen(channel, onNotify) {
+      return client.listen(channel, () => onNotify());
+    },
     async close() {
       await client.close();
     },

@@ -11,6 +11,8 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { IncidentStatus, Role, UpdateAudience } from '../incidents/model.js';
+import type { TimelineKind } from '../timeline/model.js';
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -19,9 +21,6 @@ export const teamCounters = pgTable('team_counters', {
   teamId: text('team_id').primaryKey(),
   lastNumber: integer('last_number').notNull(),
 });
-
-export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
-export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 export const incidents = pgTable(
   'incidents',
@@ -84,9 +83,6 @@ export const incidents = pgTable(
   ],
 );
 
-export const ROLES = ['commander', 'deputy', 'liaison', 'scribe'] as const;
-export type Role = (typeof ROLES)[number];
-
 /** Role assignments with their history: the current holder has relieved_at null. */
 export const incidentRoles = pgTable(
   'incident_roles',
@@ -114,16 +110,13 @@ export const timelineEvents = pgTable(
     incidentId: uuid('incident_id')
       .notNull()
       .references(() => incidents.id, { onDelete: 'cascade' }),
-    kind: text('kind').notNull(),
+    kind: text('kind').$type<TimelineKind>().notNull(),
     actorId: text('actor_id'),
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
     occurredAt: tstz('occurred_at').notNull(),
   },
   (t) => [index('timeline_events_incident_idx').on(t.incidentId, t.id)],
 );
-
-export const UPDATE_AUDIENCES = ['internal', 'customers'] as const;
-export type UpdateAudience = (typeof UPDATE_AUDIENCES)[number];
 
 /** Status updates as posted by the liaison (or commander, deputy). */
 export const statusUpdates = pgTable(
@@ -163,51 +156,16 @@ export const tasks = pgTable(
   (t) => [uniqueIndex('tasks_incident_number_uq').on(t.incidentId, t.number)],
 );
 
-export const TIMER_STATUSES = ['pending', 'done', 'failed', 'cancelled'] as const;
-export type TimerStatus = (typeof TIMER_STATUSES)[number];
-
-/**
- * Durable timers and jobs. A row is claimable when pending and due; claiming moves due_at forward by
- * the lease, so a crashed worker's row becomes due again when its lease runs out. The partial index on
- * due_at keeps a claim proportional to the rows that are due, not to the table.
- */
-export const timers = pgTable(
-  'timers',
-  {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    key: text('key').notNull(),
-    kind: text('kind').notNull(),
-    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-    status: text('status').$type<TimerStatus>().notNull().default('pending'),
-    /** When the timer was meant to fire (firing lag is measured from here). */
-    scheduledFor: tstz('scheduled_for').notNull(),
-    /** When it may next be claimed: scheduled_for, then lease expiry or the retry backoff. */
-    dueAt: tstz('due_at').notNull(),
-    attempts: integer('attempts').notNull().default(0),
-    /** Fencing token of the current lease: only its holder may complete or release the row. */
-    leaseToken: text('lease_token'),
-    lastError: text('last_error'),
-    createdAt: tstz('created_at').notNull(),
-    finishedAt: tstz('finished_at'),
-  },
-  (t) => [
-    uniqueIndex('timers_key_uq').on(t.key),
-    index('timers_pending_due_idx').on(t.dueAt).where(sql`${t.status} = 'pending'`),
-  ],
-);
-
 export const schema = {
   teamCounters,
   incidents,
   incidentRoles,
   timelineEvents,
-  timers,
   statusUpdates,
   tasks,
 };
 
 export type IncidentRow = typeof incidents.$inferSelect;
-export type TimerRow = typeof timers.$inferSelect;
 export type TimelineEventRow = typeof timelineEvents.$inferSelect;
 export type RoleRow = typeof incidentRoles.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;

@@ -1,22 +1,14 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { IncidentConfig } from '../config.js';
 import { type Db, sqlState } from '../db/client.js';
 import { type IncidentRow, incidentRoles, incidents, teamCounters } from '../db/schema.js';
-import { planOnDeclare } from '../escalation/timers.js';
-import { stripControl } from '../slack/text.js';
+import { codePoints, stripControl } from '../text.js';
 import { recordEvent } from '../timeline/timeline.js';
-import { scheduleTimer } from '../timers/engine.js';
+import { SUMMARY_MAX, TITLE_MAX, USER_ID } from './model.js';
 import { channelName } from './naming.js';
-
-export const TITLE_MAX = 150;
-export const SUMMARY_MAX = 3000;
-export const PROVISION_KIND = 'incident.provision';
-export const provisionKey = (incidentId: string) => `incident:${incidentId}:provision`;
-
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
-const codePoints = (s: string) => Array.from(s).length;
+import { planOnDeclare } from './reminders.js';
+import { scheduleSetup } from './setup.js';
+import type { IncidentDeps } from './unit-of-work.js';
 
 /** The declare form's fields, validated; each message is shown under its field. */
 export function declareFormSchema(severities: { id: string }[]) {
@@ -75,19 +67,13 @@ export interface DeclareRequest extends DeclareFields {
   sourceChannelId: string | undefined;
 }
 
-export interface DeclareDeps {
-  db: Db;
-  clock: Clock;
-  config: IncidentConfig;
-}
-
 /**
  * Declares an incident in one transaction: the next per-workspace number, the incident, its commander
  * role, the timeline, and the durable job that creates the channel, card and announcement. A second
  * call with the same declareKey (Slack retry, double click) returns the first incident unchanged.
  */
 export async function declareIncident(
-  deps: DeclareDeps,
+  deps: IncidentDeps,
   req: DeclareRequest,
 ): Promise<{ incident: IncidentRow; created: boolean }> {
   const existing = await findByDeclareKey(deps.db, req.teamId, req.declareKey);
@@ -137,17 +123,15 @@ export async function declareIncident(
           data: { role: 'commander', userId: req.commanderId },
         });
       }
-      await scheduleTimer(
+      await scheduleSetup(tx, inserted.id, now);
+      const declared = {
         tx,
-        {
-          key: provisionKey(inserted.id),
-          kind: PROVISION_KIND,
-          dueAt: now,
-          payload: { incidentId: inserted.id },
-        },
+        incident: inserted,
+        roles: req.commanderId ? { commander: req.commanderId } : {},
         now,
-      );
-      await planOnDeclare(tx, inserted, deps.config, !!req.commanderId, now);
+      };
+      await planOnDeclare(declared, deps.config);
+      await deps.escalation.declared(declared);
       // The number comes last: the counter row's lock serialises the declarations of a workspace until
       // commit, so it is held for two statements, not the whole transaction. A rollback gives the number
       // back, so numbers stay gapless.

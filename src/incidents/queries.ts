@@ -1,13 +1,15 @@
-import { and, count, eq, isNull } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNull, ne } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import {
-  type IncidentRow,
-  type IncidentStatus,
-  incidentRoles,
-  incidents,
-  type Role,
-  tasks,
-} from '../db/schema.js';
+import { type IncidentRow, incidentRoles, incidents, type TaskRow, tasks } from '../db/schema.js';
+import { listEvents, type TimelineEvent } from '../timeline/timeline.js';
+import type { IncidentStatus, Role } from './model.js';
+
+/**
+ * Reading incidents: what the transports show and what other capabilities may know of an incident. Other
+ * folders read incidents through these functions, never the tables.
+ */
+
+export type { IncidentRow, TaskRow };
 
 /** What the incident messages show: read from the database here, rendered by the pure view builders. */
 export interface IncidentSnapshot {
@@ -38,6 +40,29 @@ export async function findIncident(db: Db | Tx, id: string): Promise<IncidentRow
   return row;
 }
 
+/** The incident whose channel this is, if any. */
+export async function findIncidentByChannel(
+  db: Db,
+  teamId: string,
+  channelId: string,
+): Promise<IncidentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.teamId, teamId), eq(incidents.channelId, channelId)));
+  return row;
+}
+
+/** Open incidents of a workspace, newest first (the caller filters private ones by membership). */
+export function listOpenIncidents(db: Db, teamId: string): Promise<IncidentRow[]> {
+  return db
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.teamId, teamId), ne(incidents.status, 'resolved')))
+    .orderBy(desc(incidents.number))
+    .limit(200);
+}
+
 /** Current holders of each role (relieved_at is null). */
 export async function currentRoles(db: Db | Tx, incidentId: string): Promise<Partial<Record<Role, string>>> {
   const rows = await db
@@ -53,6 +78,28 @@ export async function openTaskCount(db: Db | Tx, incidentId: string): Promise<nu
     .from(tasks)
     .where(and(eq(tasks.incidentId, incidentId), isNull(tasks.doneAt)));
   return row?.n ?? 0;
+}
+
+export function listTasks(db: Db, incidentId: string): Promise<TaskRow[]> {
+  return db.select().from(tasks).where(eq(tasks.incidentId, incidentId)).orderBy(asc(tasks.number));
+}
+
+/** Task `number` of an incident (tasks are numbered 1, 2, 3 … per incident). */
+export async function findTask(
+  db: Db | Tx,
+  incidentId: string,
+  number: number,
+): Promise<TaskRow | undefined> {
+  const [task] = await db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.incidentId, incidentId), eq(tasks.number, number)));
+  return task;
+}
+
+/** The incident's timeline, oldest first. */
+export function timelineOf(db: Db, incidentId: string): Promise<TimelineEvent[]> {
+  return listEvents(db, incidentId);
 }
 
 /** Everything the card shows, read in one go (inside the caller's transaction when given one). */

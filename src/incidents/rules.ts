@@ -1,7 +1,7 @@
 import type { Severity } from '../config.js';
-import type { IncidentStatus, Role } from '../db/schema.js';
 import { UserError } from '../errors.js';
-import { escapeMrkdwn, truncate } from '../slack/text.js';
+import { codePoints, escapeMrkdwn, stripControl, truncate } from '../text.js';
+import { type IncidentStatus, type Role, TEXT_MAX } from './model.js';
 
 /**
  * The pure rules of running an incident: the lifecycle state machine, who may do what, and how a typed
@@ -98,6 +98,11 @@ export function authorize(action: Action, actor: Actor): void {
 
 // ── Severity ───────────────────────────────────────────────────────────────────────────────────────
 
+/** The configured severity with this id. */
+export function severityOf(config: { severities: Severity[] }, id: string): Severity | undefined {
+  return config.severities.find((s) => s.id === id);
+}
+
 const squash = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
 
 /** Understands `SEV1`, `sev1`, `SEV-1` and `1` (when exactly one severity ends in that number). */
@@ -113,4 +118,14 @@ export function parseSeverity(input: string, severities: Severity[]): Severity {
     'unknown_severity',
     `"${escapeMrkdwn(truncate(input, 40))}" is not a severity. Choose one of ${severities.map((s) => escapeMrkdwn(s.id)).join(', ')}.`,
   );
+}
+
+// ── Text people type ─────────────────────────────────────────────────────────────────────────────────
+
+/** Cleans what someone typed for `what` (control characters out, trimmed) and refuses it empty or too long. */
+export function cleanText(text: string, what: string, max = TEXT_MAX): string {
+  const t = stripControl(text).trim();
+  if (!t) throw new UserError('empty', `The ${what} is empty.`);
+  if (codePoints(t) > max) throw new UserError('too_long', `Keep the ${what} to ${max} characters or fewer.`);
+  return t;
 }

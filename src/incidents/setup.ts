@@ -1,24 +1,26 @@
 import { and, eq, isNull, ne } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config.js';
 import type { Db, Tx } from '../db/client.js';
-import { type IncidentRow, incidents, type TimerRow } from '../db/schema.js';
+import { type IncidentRow, incidents } from '../db/schema.js';
 import { PermanentError, RetryableError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { SlackGateway } from '../slack/gateway.js';
-import { MESSAGE_MARKER } from '../slack/ids.js';
+import { defaultBackoff } from '../jobs/engine.js';
 import {
-  announcement,
-  incidentCard,
-  incidentTopic,
-  reporterNotice,
-  type SlackMessage,
-  setupFailureNotice,
-} from '../slack/views/incident.js';
-import { recordEvent } from '../timeline/timeline.js';
-import { defaultBackoff, type TimerHandler } from '../timers/engine.js';
+  handle,
+  type JobBinding,
+  type JobContext,
+  jobKey,
+  jobType,
+  schedule,
+  wakeWaiters,
+} from '../jobs/job.js';
+import type { Logger } from '../logger.js';
+import { type NewEvent, recordEvent } from '../timeline/timeline.js';
+import { type IncidentChat, type IncidentNotice, MESSAGE_MARKER } from './chat.js';
 import { channelName } from './naming.js';
 import { currentRoles, findIncident, type IncidentSnapshot, toSnapshot } from './queries.js';
+import { withIncident } from './unit-of-work.js';
 
 /**
  * The job that gives a declared incident its Slack presence: channel, pinned card, invites, topic,
@@ -28,12 +30,19 @@ import { currentRoles, findIncident, type IncidentSnapshot, toSnapshot } from '.
  * it (creating the channel, posting a message) look for their own earlier work before acting again.
  */
 
+export const setupJob = jobType('incident.provision', z.object({ incidentId: z.uuid() }));
+export const setupKey = (incidentId: string) => jobKey('incident', incidentId, 'provision');
+
+/** Schedules the setup of a just-declared incident, in the declaring transaction. */
+export function scheduleSetup(tx: Tx, incidentId: string, now: Date): Promise<void> {
+  return schedule(tx, setupJob, { key: setupKey(incidentId), dueAt: now, payload: { incidentId } }, now);
+}
+
 export interface SetupDeps {
   db: Db;
-  slack: SlackGateway;
+  chat: IncidentChat;
   config: IncidentConfig;
   clock: Clock;
-  logger: Logger;
 }
 
 const SETTLED_COLUMNS = [
@@ -54,8 +63,14 @@ const doneSteps = (incident: IncidentRow): number =>
 
 const MAX_NAME_ATTEMPTS = 10;
 
-export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
-  const { db, slack, clock } = deps;
+/** One run of the setup job: whether an earlier attempt may have done some of the work, and its logger. */
+interface Attempt {
+  retrying: boolean;
+  log: Logger;
+}
+
+export function setupJobs(deps: SetupDeps): JobBinding[] {
+  const { db, chat, clock } = deps;
 
   /**
    * Marks a step settled, with any values the step wants stored alongside. One statement on success; a step
@@ -84,6 +99,8 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
         at: clock.now(),
         data: { step: failure.step, error: failure.error.message },
       });
+      // A post waiting for the announcement learns there will be none.
+      if (column === 'announceSettled') await wakeWaiters(tx, setupKey(incident.id), clock.now());
     });
   }
 
@@ -92,6 +109,7 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
    * is written with the settled flag, in the same statement.
    */
   async function optionalStep(
+    attempt: Attempt,
     incident: IncidentRow,
     column: SettledColumn,
     step: string,
@@ -105,7 +123,7 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
       await run();
     } catch (err) {
       if (!(err instanceof PermanentError)) throw err;
-      deps.logger.warn(`incident ${incident.id}: ${step} failed for good: ${err.message}`);
+      attempt.log.warn(`${step} failed for good: ${err.message}`);
       await settle(incident, column, { step, error: err });
       await options.onPermanentFailure?.(err);
       return;
@@ -115,13 +133,14 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
 
   /**
    * Records a step's result on the incident unless an earlier attempt already did (then keeps that one),
-   * with its timeline event, in one transaction; returns the incident as stored.
+   * with its timeline event, in one transaction, and wakes the jobs waiting for it (a post for the channel,
+   * a refresh for the card); returns the incident as stored.
    */
   async function recordOnce(
     incident: IncidentRow,
     unlessSet: 'channelId' | 'cardTs',
     values: Partial<IncidentRow>,
-    event: { kind: 'channel_created' | 'card_posted'; data: Record<string, unknown> },
+    event: NewEvent & { kind: 'channel_created' | 'card_posted' },
   ): Promise<IncidentRow> {
     return db.transaction(async (tx) => {
       const [row] = await tx
@@ -129,8 +148,10 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
         .set({ ...values, updatedAt: clock.now() })
         .where(and(eq(incidents.id, incident.id), isNull(incidents[unlessSet])))
         .returning();
-      if (row) await recordEvent(tx, { incidentId: incident.id, at: clock.now(), ...event });
-      return row ?? (await findIncident(tx, incident.id)) ?? incident;
+      if (!row) return (await findIncident(tx, incident.id)) ?? incident;
+      await recordEvent(tx, event);
+      await wakeWaiters(tx, setupKey(incident.id), clock.now());
+      return row;
     });
   }
 
@@ -140,7 +161,9 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
       'channelId',
       { channelId: channel.id, channelName: channel.name },
       {
+        incidentId: incident.id,
         kind: 'channel_created',
+        at: clock.now(),
         data: { channelId: channel.id, name: channel.name, ...(adopted ? { adopted: true } : {}) },
       },
     );
@@ -150,7 +173,7 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     incident: IncidentRow,
     channel: { id: string; creator: string | undefined },
   ) {
-    if (channel.creator !== (await slack.getBotUserId())) return false;
+    if (channel.creator !== (await chat.botUserId())) return false;
     const [other] = await db
       .select({ id: incidents.id })
       .from(incidents)
@@ -175,9 +198,9 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
         // Record the name we are about to try first, so a retry after a crash checks this one.
         await db.update(incidents).set({ channelName: name }).where(eq(incidents.id, incident.id));
       }
-      const created = await slack.createChannel(name, incident.isPrivate);
+      const created = await chat.createChannel(name, incident.isPrivate);
       if (created !== 'name_taken') return recordChannel(incident, { id: created.id, name }, false);
-      const existing = await slack.findChannelByName(name);
+      const existing = await chat.findChannelByName(name);
       if (existing && (await isOurLostChannel(incident, existing))) {
         return recordChannel(incident, { id: existing.id, name }, true);
       }
@@ -190,60 +213,54 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
    * may have posted just before dying, so the message appears once.
    */
   async function postOnce(
+    attempt: Attempt,
     incident: IncidentRow,
     markerType: string,
     channel: string,
-    message: SlackMessage,
-    retrying: boolean,
+    notice: IncidentNotice,
   ) {
     const marker = { type: markerType, id: incident.id };
-    if (retrying) {
+    if (attempt.retrying) {
       try {
-        const found = await slack.findMarkedMessage(channel, marker, incident.declaredAt);
+        const found = await chat.findMarked(channel, marker, incident.declaredAt);
         if (found) return found;
       } catch (err) {
         // Without history access we cannot check; posting again risks a duplicate but never a loss.
         if (!(err instanceof PermanentError)) throw err;
-        deps.logger.warn(`cannot check ${channel} for an earlier post: ${err.message}`);
+        attempt.log.warn(`cannot check ${channel} for an earlier post: ${err.message}`);
       }
     }
-    return slack.postMessage({ channel, ...message, marker });
+    return chat.post(channel, notice, { marker });
   }
 
   async function postCard(
+    attempt: Attempt,
     incident: IncidentRow,
     snapshot: IncidentSnapshot,
-    retrying: boolean,
     channel: string,
   ) {
-    const posted = await postOnce(
-      incident,
-      MESSAGE_MARKER.card,
-      channel,
-      incidentCard(snapshot, deps.config.severities),
-      retrying,
-    );
+    const posted = await postOnce(attempt, incident, MESSAGE_MARKER.card, channel, {
+      kind: 'card',
+      incident: snapshot,
+    });
     return recordOnce(
       incident,
       'cardTs',
       { cardTs: posted.ts },
-      { kind: 'card_posted', data: { ts: posted.ts } },
+      { incidentId: incident.id, kind: 'card_posted', at: clock.now(), data: { ts: posted.ts } },
     );
   }
 
   async function announce(
+    attempt: Attempt,
     incident: IncidentRow,
     snapshot: IncidentSnapshot,
-    retrying: boolean,
     channel: string,
   ) {
-    const posted = await postOnce(
-      incident,
-      MESSAGE_MARKER.announcement,
-      channel,
-      announcement(snapshot),
-      retrying,
-    );
+    const posted = await postOnce(attempt, incident, MESSAGE_MARKER.announcement, channel, {
+      kind: 'announcement',
+      incident: snapshot,
+    });
     await db.transaction(async (tx) => {
       await tx
         .update(incidents)
@@ -255,45 +272,47 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
         at: clock.now(),
         data: { channelId: posted.channel, ts: posted.ts },
       });
+      await wakeWaiters(tx, setupKey(incident.id), clock.now());
     });
   }
 
   /** A direct message to the reporter, once: like the card, a retry first looks for its earlier copy. */
   async function tellReporter(
+    attempt: Attempt,
     incident: IncidentRow,
     markerType: string,
-    message: SlackMessage,
-    retrying: boolean,
+    notice: IncidentNotice,
   ) {
-    await postOnce(incident, markerType, await slack.openDm(incident.reporterId), message, retrying);
+    await postOnce(attempt, incident, markerType, await chat.openDm(incident.reporterId), notice);
   }
 
   /** Every step not yet done, in order: channel, card, then the independent ones side by side. */
-  async function setUp(declared: IncidentRow, retrying: boolean): Promise<void> {
+  async function setUp(attempt: Attempt, declared: IncidentRow): Promise<void> {
     let incident = declared;
     const roles = await currentRoles(db, incident.id);
     if (!incident.channelId) incident = await ensureChannel(incident);
     const channel = incident.channelId as string;
     const snapshot = toSnapshot(incident, roles);
-    if (!incident.cardTs) incident = await postCard(incident, snapshot, retrying, channel);
+    if (!incident.cardTs) incident = await postCard(attempt, incident, snapshot, channel);
     const current = incident;
-    const cardTs = current.cardTs as string;
+    const card = { channel, ts: current.cardTs as string };
+    const inChannel = { ...snapshot, channelId: channel };
 
     const announcementsChannel = deps.config.announcementsChannel;
     const steps: Promise<void>[] = [];
     if (!current.pinSettled) {
-      steps.push(optionalStep(current, 'pinSettled', 'pinning the card', () => slack.pin(channel, cardTs)));
+      steps.push(optionalStep(attempt, current, 'pinSettled', 'pinning the card', () => chat.pin(card)));
     }
     if (!current.invitesSettled) {
       steps.push(
-        optionalStep(current, 'invitesSettled', 'inviting responders', async () => {
-          const botUserId = await slack.getBotUserId();
+        optionalStep(attempt, current, 'invitesSettled', 'inviting responders', async () => {
+          const botUserId = await chat.botUserId();
           const people = new Set([current.reporterId, roles.commander].filter((u): u is string => !!u));
           people.delete(botUserId);
           const failures: string[] = [];
           for (const user of people) {
             try {
-              await slack.invite(channel, user);
+              await chat.invite(channel, user);
             } catch (err) {
               if (!(err instanceof PermanentError)) throw err;
               failures.push(`${user}: ${err.code}`);
@@ -304,41 +323,47 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
       );
     }
     if (!current.topicSettled) {
-      const topic = incidentTopic(snapshot);
+      const topic = chat.topic(snapshot);
       steps.push(
-        optionalStep(current, 'topicSettled', 'setting the topic', () => slack.setTopic(channel, topic), {
-          storeOnSuccess: { lastTopic: topic },
-        }),
+        optionalStep(
+          attempt,
+          current,
+          'topicSettled',
+          'setting the topic',
+          () => chat.setTopic(channel, topic),
+          {
+            storeOnSuccess: { lastTopic: topic },
+          },
+        ),
       );
     }
     if (!current.announceSettled && announcementsChannel && !current.isPrivate && !current.isTest) {
       steps.push(
         optionalStep(
+          attempt,
           current,
           'announceSettled',
           'posting the announcement',
-          () => announce(current, { ...snapshot, channelId: channel }, retrying, announcementsChannel),
+          () => announce(attempt, current, inChannel, announcementsChannel),
           {
             onPermanentFailure: (error) =>
-              tellReporter(
-                current,
-                MESSAGE_MARKER.announcementFailure,
-                setupFailureNotice(current, 'posting the announcement', error.code),
-                retrying,
-              ),
+              tellReporter(attempt, current, MESSAGE_MARKER.announcementFailure, {
+                kind: 'setup_failed',
+                incident: inChannel,
+                step: 'posting the announcement',
+                error: error.code,
+              }),
           },
         ),
       );
     }
     if (!current.notifySettled) {
       steps.push(
-        optionalStep(current, 'notifySettled', 'telling the reporter', () =>
-          tellReporter(
-            current,
-            MESSAGE_MARKER.reporterNotice,
-            reporterNotice({ ...snapshot, channelId: channel }),
-            retrying,
-          ),
+        optionalStep(attempt, current, 'notifySettled', 'telling the reporter', () =>
+          tellReporter(attempt, current, MESSAGE_MARKER.reporterNotice, {
+            kind: 'reporter_notice',
+            incident: inChannel,
+          }),
         ),
       );
     }
@@ -379,35 +404,43 @@ export function incidentSetupHandler(deps: SetupDeps): TimerHandler {
     return new RetryableError(error.message, wait, { cause: error });
   }
 
-  return {
-    async run(timer: TimerRow, ctx) {
-      const incident = await findIncident(db, String(timer.payload.incidentId ?? ''));
-      if (!incident) return;
-      try {
-        await setUp(incident, ctx.attempt > 1);
-      } catch (err) {
-        throw await retryPolicy(err, incident, ctx.attempt);
-      }
-    },
+  const attemptOf = (ctx: JobContext): Attempt => ({ retrying: ctx.attempt > 1, log: ctx.log });
 
-    async onGiveUp(timer: TimerRow, error: Error) {
-      const incident = await findIncident(db, String(timer.payload.incidentId ?? ''));
-      if (!incident) return;
-      const step = incident.channelId ? 'setting up the incident channel' : 'creating the channel';
-      await recordEvent(db, {
-        incidentId: incident.id,
-        kind: 'side_effect_failed',
-        at: clock.now(),
-        data: { step, error: error.message, final: true },
-      });
-      const code = error instanceof PermanentError ? error.code : error.message;
-      // Reported by the lease holder only, so once; no earlier copy to look for.
-      await tellReporter(
-        incident,
-        MESSAGE_MARKER.setupFailure,
-        setupFailureNotice(incident, step, code),
-        false,
-      );
-    },
-  };
+  return [
+    handle(setupJob, {
+      async run(p, ctx) {
+        const incident = await findIncident(db, p.incidentId);
+        if (!incident) return;
+        try {
+          await setUp(attemptOf(ctx), incident);
+        } catch (err) {
+          throw await retryPolicy(err, incident, ctx.attempt);
+        }
+      },
+
+      async onGiveUp(p, error, ctx) {
+        const incident = await findIncident(db, p.incidentId);
+        if (!incident) return;
+        const step = incident.channelId ? 'setting up the incident channel' : 'creating the channel';
+        await withIncident(deps, incident.id, async (l) => {
+          await recordEvent(l.tx, {
+            incidentId: incident.id,
+            kind: 'side_effect_failed',
+            at: l.now,
+            data: { step, error: error.message, final: true },
+          });
+          // Jobs waiting for what setup would have made learn that it will not come (they skip).
+          await wakeWaiters(l.tx, setupKey(incident.id), l.now);
+        });
+        const code = error instanceof PermanentError ? error.code : error.message;
+        // Reported by the lease holder only, so once; no earlier copy to look for.
+        await tellReporter({ ...attemptOf(ctx), retrying: false }, incident, MESSAGE_MARKER.setupFailure, {
+          kind: 'setup_failed',
+          incident: toSnapshot(incident, {}),
+          step,
+          error: code,
+        });
+      },
+    }),
+  ];
 }

@@ -1,94 +1,75 @@
-import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
-import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes.js';
+import { App, type LogLevel, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../config.js';
+import type { IncidentDeps } from '../incidents/unit-of-work.js';
 import type { Logger } from '../logger.js';
+import { boltLogger } from './bolt-logger.js';
+import type { SlackGateway } from './gateway.js';
 import { registerActions } from './listeners/actions.js';
 import { registerCommands } from './listeners/commands.js';
-import type { ListenerDeps } from './listeners/deps.js';
+import { Listeners } from './listeners/registry.js';
 import { registerUnknownHandler } from './listeners/unknown.js';
 import { registerViews } from './listeners/views.js';
-import { installReceiverGuards } from './receiver-guards.js';
+import { SlackHttpReceiver } from './receiver.js';
 
-export interface HealthChecks {
-  /** Throws while the database is unreachable or not migrated. */
-  ready(): Promise<void>;
+/**
+ * Slack as a transport: Bolt with our receiver in HTTP mode (requests arrive on the bot's own HTTP server
+ * at POST /slack/events), or Bolt's Socket Mode receiver (a WebSocket to Slack; no public URL).
+ */
+
+export interface SlackTransport {
+  app: App;
+  /** HTTP mode: the handler for POST /slack/events. Socket Mode: undefined. */
+  handleEvents: SlackHttpReceiver['handle'] | undefined;
+  listeners: Listeners;
 }
 
-/** GET /healthz (the process is up) and GET /readyz (the database answers and is migrated). */
-export function healthRoutes(health: HealthChecks, logger: Logger): CustomRoute[] {
-  const json = (res: import('node:http').ServerResponse, status: number, body: object) => {
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(body));
-  };
-  return [
-    { path: '/healthz', method: ['GET'], handler: (_req, res) => json(res, 200, { status: 'ok' }) },
-    {
-      path: '/readyz',
-      method: ['GET'],
-      handler: (_req, res) => {
-        health.ready().then(
-          () => json(res, 200, { status: 'ready' }),
-          (err: unknown) => {
-            logger.warn('not ready:', err instanceof Error ? err.message : String(err));
-            json(res, 503, { status: 'unavailable', reason: 'database unreachable or not migrated' });
-          },
-        );
-      },
-    },
-  ];
-}
-
-export interface ReceiverOptions {
+export function buildSlack(options: {
   config: Config;
   logger: Logger;
-  health: HealthChecks;
+  incidents: IncidentDeps;
+  slack: SlackGateway;
+  bot: { userId: string; botId: string | undefined };
   /** Tests set true so the HTTP response waits for the listener (deterministic assertions). */
   processBeforeResponse?: boolean;
-}
-
-/** HTTP mode serves POST /slack/events; Socket Mode (SLACK_APP_TOKEN set) needs no public URL. Both serve health. */
-export function createReceiver(options: ReceiverOptions): Receiver {
+}): SlackTransport {
   const { config, logger } = options;
-  const customRoutes = healthRoutes(options.health, logger);
-  if (config.slack.appToken) {
-    return new SocketModeReceiver({
-      appToken: config.slack.appToken,
-      logger,
-      customRoutes,
-      installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } },
+  const http = config.slack.appToken
+    ? undefined
+    : new SlackHttpReceiver({
+        signingSecret: config.slack.signingSecret ?? '',
+        logger: logger.child({ component: 'slack-receiver' }),
+        processBeforeResponse: options.processBeforeResponse,
+      });
+  const receiver: Receiver =
+    http ??
+    new SocketModeReceiver({
+      appToken: config.slack.appToken as string,
+      logger: boltLogger(logger.child({ component: 'socket-mode' })),
+      installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
     });
-  }
-  installReceiverGuards();
-  return new HTTPReceiver({
-    signingSecret: config.slack.signingSecret ?? '',
-    endpoints: '/slack/events',
-    processBeforeResponse: options.processBeforeResponse ?? false,
-    customRoutes,
-    logger,
-    // Slack sends small bodies; anything larger is refused with 413 before it is buffered.
-    bodyLimit: 1024 * 1024,
-  });
-}
-
-/** Builds the Bolt app with every listener registered. No side effects until the receiver starts. */
-export function buildApp(options: {
-  receiver: Receiver;
-  config: Config;
-  deps: ListenerDeps;
-  bot: { userId: string; botId: string | undefined };
-}): App {
   const app = new App({
-    receiver: options.receiver,
-    token: options.config.slack.botToken,
+    receiver,
+    token: config.slack.botToken,
     botUserId: options.bot.userId,
     botId: options.bot.botId,
     tokenVerificationEnabled: false,
-    logger: options.deps.logger.child('bolt'),
-    clientOptions: { slackApiUrl: options.config.slack.apiUrl },
+    logger: boltLogger(logger.child({ component: 'bolt' })),
+    // Without it Bolt sets its logger to info, whatever LOG_LEVEL says.
+    logLevel: config.logLevel as LogLevel,
+    clientOptions: { slackApiUrl: config.slack.apiUrl },
   });
-  registerUnknownHandler(app, options.deps.logger);
-  registerCommands(app, options.deps);
-  registerViews(app, options.deps);
-  registerActions(app, options.deps);
-  return app;
+  const listenerLogger = logger.child({ component: 'slack' });
+  const listeners = new Listeners(app, listenerLogger);
+  const deps = {
+    config: config.incident,
+    incidents: options.incidents,
+    logger: listenerLogger,
+    slack: options.slack,
+    on: listeners,
+  };
+  registerUnknownHandler(app, listeners, listenerLogger);
+  registerCommands(deps);
+  registerViews(deps);
+  registerActions(deps);
+  return { app, handleEvents: http?.handle, listeners };
 }

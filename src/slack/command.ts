@@ -1,5 +1,6 @@
-import { ROLES, type Role } from '../db/schema.js';
-import { escapeMrkdwn, truncate, unescapeCommandText } from './text.js';
+import { ROLES, type Role } from '../incidents/model.js';
+import { escapeMrkdwn, truncate } from '../text.js';
+import { unescapeCommandText } from './text.js';
 
 /**
  * What `/incident <text>` asks for. Pure parsing of the text Slack sends (with `should_escape: true`, so

@@ -30,7 +30,7 @@ export function describeError(
 ): { message: string; blockId?: string } {
   if (err instanceof UserError) return { message: err.message, blockId: err.blockId };
   const ref = randomUUID().slice(0, 8);
-  logger.error(`[ref ${ref}] ${where} failed:`, err);
+  logger.error({ err, ref, where }, `[ref ${ref}] ${where} failed`);
   return {
     message: `Something went wrong on our side (ref ${ref}). Please try again; if it keeps failing, give the reference to whoever runs this bot.`,
   };
@@ -43,6 +43,16 @@ export function guarded<A extends GuardedArgs>(
   options: GuardOptions = {},
 ): (args: A) => Promise<void> {
   return async (args: A) => {
+    const body = args.body as {
+      team_id?: string;
+      team?: { id?: string };
+      user_id?: string;
+      user?: { id?: string };
+    };
+    const log = logger.child({
+      team_id: body.team_id ?? body.team?.id,
+      user_id: body.user_id ?? body.user?.id,
+    });
     let acked = false;
     const ack = (async (response?: never) => {
       acked = true;
@@ -51,7 +61,7 @@ export function guarded<A extends GuardedArgs>(
     try {
       await listener({ ...args, ack });
     } catch (err) {
-      const { message, blockId } = describeError(err, logger, where);
+      const { message, blockId } = describeError(err, log, where);
       const type = (args.body as { type?: string }).type;
       if (type === 'view_submission') {
         if (!acked) {

@@ -8,6 +8,7 @@ import {
 } from '@slack/web-api';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { boltLogger } from './bolt-logger.js';
 
 /**
  * Every Slack Web API call the product makes goes through here, so that retries, error mapping and the
@@ -127,7 +128,7 @@ export class SlackGateway {
   constructor(options: SlackGatewayOptions) {
     const clientOptions: WebClientOptions = {
       slackApiUrl: options.apiUrl,
-      logger: options.logger.child('web-api'),
+      logger: boltLogger(options.logger.child({ component: 'web-api' })),
       rejectRateLimitedCalls: true,
       timeout: options.timeoutMs ?? 10_000,
       retryConfig: {

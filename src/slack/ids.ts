@@ -11,15 +11,6 @@ export const DECLARE_MODAL = {
 
 export const DECLARE_OPTION = { private: 'private', test: 'test' } as const;
 
-/** Markers put in message metadata so a retried job can find a message it already posted. */
-export const MESSAGE_MARKER = {
-  card: 'incident_card',
-  announcement: 'incident_announcement',
-  reporterNotice: 'incident_reporter_notice',
-  announcementFailure: 'incident_announcement_failed',
-  setupFailure: 'incident_setup_failed',
-} as const;
-
 /** Buttons and selects on the incident card; each carries the incident id as its value. */
 export const CARD_ACTION = {
   roles: 'card_roles',

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { incidentRoles, incidents, timelineEvents, timers } from '../../src/db/schema.js';
+import { incidentRoles, incidents, timelineEvents } from '../../src/db/schema.js';
+import { timers } from '../../src/jobs/table.js';
 import { FakeClock } from '../helpers/clock.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { declareView, startTestBot, type TestBot } from '../helpers/http.js';

@@ -1,7 +1,8 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseIncidentConfig } from '../../src/config.js';
-import { incidents, timelineEvents, timers } from '../../src/db/schema.js';
+import { incidents, timelineEvents } from '../../src/db/schema.js';
+import { timers } from '../../src/jobs/table.js';
 import { FakeClock } from '../helpers/clock.js';
 import { useTestDatabase } from '../helpers/db.js';
 import { declareView, startTestBot, type TestBot } from '../helpers/http.js';

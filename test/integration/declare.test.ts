@@ -1,11 +1,12 @@
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INCIDENT_CONFIG } from '../../src/config.js';
-import { incidents, timers } from '../../src/db/schema.js';
+import { incidents } from '../../src/db/schema.js';
 import { type DeclareRequest, declareIncident } from '../../src/incidents/declare.js';
+import { timers } from '../../src/jobs/table.js';
 import { listEvents } from '../../src/timeline/timeline.js';
 import { FakeClock } from '../helpers/clock.js';
 import { itWithServer, useTestDatabase } from '../helpers/db.js';
+import { incidentDeps } from '../helpers/deps.js';
 
 const testDb = useTestDatabase();
 
@@ -26,7 +27,7 @@ const request = (n: number, overrides: Partial<DeclareRequest> = {}): DeclareReq
 
 describe('declareIncident', () => {
   it('numbers incidents 1, 2, 3 per workspace', async () => {
-    const deps = { db: testDb().database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    const deps = incidentDeps(testDb().database.db, clock);
     for (let i = 1; i <= 3; i++) await declareIncident(deps, request(i));
     await declareIncident(deps, request(9, { teamId: 'T2' }));
     const rows = await testDb().database.db.select().from(incidents).orderBy(asc(incidents.number));
@@ -40,7 +41,7 @@ describe('declareIncident', () => {
   });
 
   it('writes the incident, its commander role, its timeline and its setup job together', async () => {
-    const deps = { db: testDb().database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    const deps = incidentDeps(testDb().database.db, clock);
     const { incident, created } = await declareIncident(deps, request(1, { commanderId: 'U0CMD' }));
     expect(created).toBe(true);
     const events = await listEvents(testDb().database.db, incident.id);
@@ -61,7 +62,7 @@ describe('declareIncident', () => {
   });
 
   it('returns the same incident for the same declare key', async () => {
-    const deps = { db: testDb().database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    const deps = incidentDeps(testDb().database.db, clock);
     const first = await declareIncident(deps, request(1));
     const again = await declareIncident(deps, request(1, { title: 'changed' }));
     expect(again).toEqual({ incident: first.incident, created: false });
@@ -73,10 +74,7 @@ describe('declareIncident', () => {
     const pools = [testDb().connect(10), testDb().connect(10)] as const;
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        declareIncident(
-          { db: pools[i % 2 === 0 ? 0 : 1].db, clock, config: DEFAULT_INCIDENT_CONFIG },
-          request(i),
-        ),
+        declareIncident(incidentDeps(pools[i % 2 === 0 ? 0 : 1].db, clock), request(i)),
       ),
     );
     const numbers = results.map((r) => r.incident.number).sort((a, b) => a - b);
@@ -88,17 +86,11 @@ describe('declareIncident', () => {
     // 10 copies of each of 5 submissions, all at once.
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        declareIncident(
-          { db: pools[i % 2 === 0 ? 0 : 1].db, clock, config: DEFAULT_INCIDENT_CONFIG },
-          request(i % 5),
-        ),
+        declareIncident(incidentDeps(pools[i % 2 === 0 ? 0 : 1].db, clock), request(i % 5)),
       ),
     );
     expect(results.filter((r) => r.created)).toHaveLength(5);
-    const after = await declareIncident(
-      { db: testDb().database.db, clock, config: DEFAULT_INCIDENT_CONFIG },
-      request(99),
-    );
+    const after = await declareIncident(incidentDeps(testDb().database.db, clock), request(99));
     expect(after.incident.number).toBe(6);
     const rows = await testDb().database.db.select().from(incidents).where(eq(incidents.teamId, 'T1'));
     expect(rows.map((r) => r.number).sort()).toEqual([1, 2, 3, 4, 5, 6]);

@@ -1,13 +1,15 @@
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { DEFAULT_INCIDENT_CONFIG, parseIncidentConfig } from '../../src/config.js';
-import { timers } from '../../src/db/schema.js';
-import { acknowledge } from '../../src/escalation/service.js';
 import { declareIncident } from '../../src/incidents/declare.js';
-import { resolveIncident } from '../../src/incidents/run.js';
-import { TimerEngine, type TimerHandler } from '../../src/timers/engine.js';
+import { acknowledge, resolveIncident } from '../../src/incidents/lifecycle.js';
+import { JobEngine } from '../../src/jobs/engine.js';
+import { handle, jobType } from '../../src/jobs/job.js';
+import { timers } from '../../src/jobs/table.js';
 import { FakeClock } from '../helpers/clock.js';
 import { itWithServer, useTestDatabase } from '../helpers/db.js';
+import { incidentDeps } from '../helpers/deps.js';
 import { captureLogger } from '../helpers/logger.js';
 
 const testDb = useTestDatabase();
@@ -25,17 +27,17 @@ describe('timer engine at scale (real PostgreSQL)', () => {
       from generate_series(1, 1000) g`);
       const fired = new Map<string, string[]>();
       const workers = [0, 1, 2].map((n) => {
-        const handler: TimerHandler = {
-          run: async (row) => {
-            fired.set(row.key, [...(fired.get(row.key) ?? []), `w${n}`]);
+        const handler = handle(jobType('race', z.looseObject({})), {
+          run: async (_p, ctx) => {
+            fired.set(ctx.key, [...(fired.get(ctx.key) ?? []), `w${n}`]);
             if (Math.random() < 0.2) await new Promise((r) => setTimeout(r, 1));
           },
-        };
-        return new TimerEngine({
+        });
+        return new JobEngine({
           db: testDb().connect(8).db,
           clock,
           logger,
-          handlers: { race: handler },
+          jobs: [handler],
           concurrency: 16,
           workerId: `w${n}`,
         });
@@ -72,7 +74,7 @@ describe('timer engine at scale (real PostgreSQL)', () => {
       explain (format json) select id from timers where status = 'pending' and due_at <= ${now}::timestamptz
       order by due_at limit 16 for update skip locked`)) as unknown as { 'QUERY PLAN': unknown }[];
     expect(JSON.stringify(plan)).toContain('timers_pending_due_idx');
-    const engine = new TimerEngine({ db: testDb().database.db, clock, logger, handlers: {} });
+    const engine = new JobEngine({ db: testDb().database.db, clock, logger, jobs: [] });
     const started = performance.now();
     for (let i = 0; i < 20; i++) await engine.kick();
     const perTick = (performance.now() - started) / 20;
@@ -94,7 +96,7 @@ reminders: {missing_commander_after: 10m, deputy_callouts: 10m}`,
       'cfg',
     );
     const clock = new FakeClock();
-    const deps = { db: testDb().database.db, clock, config: { ...DEFAULT_INCIDENT_CONFIG, ...config } };
+    const deps = incidentDeps(testDb().database.db, clock, { ...DEFAULT_INCIDENT_CONFIG, ...config });
     const { incident } = await declareIncident(deps, {
       teamId: 'T1',
       reporterId: 'U0REP',

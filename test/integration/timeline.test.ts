@@ -1,28 +1,23 @@
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INCIDENT_CONFIG } from '../../src/config.js';
-import { timelineEvents, timers } from '../../src/db/schema.js';
+import { timelineEvents } from '../../src/db/schema.js';
 import { declareIncident } from '../../src/incidents/declare.js';
-import {
-  addNote,
-  addTask,
-  assignRole,
-  assignTask,
-  changeSeverity,
-  completeTask,
-  postStatusUpdate,
-  reopenIncident,
-  resolveIncident,
-} from '../../src/incidents/run.js';
+import { changeSeverity, reopenIncident, resolveIncident } from '../../src/incidents/lifecycle.js';
+import { addNote } from '../../src/incidents/notes.js';
+import { assignRole } from '../../src/incidents/roles.js';
+import { addTask, assignTask, completeTask } from '../../src/incidents/tasks.js';
+import { postStatusUpdate } from '../../src/incidents/updates.js';
+import { timers } from '../../src/jobs/table.js';
 import { FakeClock } from '../helpers/clock.js';
 import { useTestDatabase } from '../helpers/db.js';
+import { incidentDeps } from '../helpers/deps.js';
 
 const testDb = useTestDatabase();
 const clock = new FakeClock();
 
 describe('the timeline', () => {
   it('holds one event for each state change made through the services, in order, with who and when', async () => {
-    const deps = { db: testDb().database.db, clock, config: DEFAULT_INCIDENT_CONFIG };
+    const deps = incidentDeps(testDb().database.db, clock);
     const { incident } = await declareIncident(deps, {
       teamId: 'T1',
       reporterId: 'U0REP',

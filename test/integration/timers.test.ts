@@ -1,8 +1,21 @@
 import { eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type TimerRow, timers } from '../../src/db/schema.js';
+import { z } from 'zod';
 import { PermanentError, RetryableError } from '../../src/errors.js';
-import { cancelTimers, scheduleTimer, TimerEngine, type TimerHandler } from '../../src/timers/engine.js';
+import { JobEngine } from '../../src/jobs/engine.js';
+import {
+  cancelJob,
+  cancelJobs,
+  handle,
+  isPending,
+  type JobBinding,
+  type JobHandler,
+  jobKey,
+  jobKeyPrefix,
+  jobType,
+  schedule,
+} from '../../src/jobs/job.js';
+import { type JobRow, timers } from '../../src/jobs/table.js';
 import { FakeClock } from '../helpers/clock.js';
 import { itWithServer, useTestDatabase } from '../helpers/db.js';
 import { captureLogger } from '../helpers/logger.js';
@@ -16,28 +29,30 @@ beforeEach(async () => {
 const db = () => testDb().database.db;
 const { logger } = captureLogger();
 
-function engine(
-  handlers: Record<string, TimerHandler>,
-  options: Partial<ConstructorParameters<typeof TimerEngine>[0]> = {},
-) {
-  return new TimerEngine({ db: db(), clock, logger, handlers, backoffMs: () => 5000, ...options });
+/** Test job types: any object payload. */
+const t = jobType('t', z.looseObject({}));
+const u = jobType('u', z.looseObject({}));
+
+function engine(jobs: JobBinding[], options: Partial<ConstructorParameters<typeof JobEngine>[0]> = {}) {
+  return new JobEngine({ db: db(), clock, logger, jobs, backoffMs: () => 5000, ...options });
 }
 
-async function rowByKey(key: string): Promise<TimerRow | undefined> {
+/** Schedules a `t` job with this key, due at `dueAt` (now by default). */
+function at(key: string, dueAt = clock.now(), type = t) {
+  return schedule(db(), type, { key: jobKey(key), dueAt, payload: {} }, clock.now());
+}
+
+async function rowByKey(key: string): Promise<JobRow | undefined> {
   const [row] = await db().select().from(timers).where(eq(timers.key, key));
   return row;
 }
 
-describe('timer engine', () => {
+describe('job engine', () => {
   it('fires due timers once and leaves future ones alone', async () => {
     const fired: string[] = [];
-    const e = engine({ t: { run: async (row) => void fired.push(row.key) } });
-    await scheduleTimer(db(), { key: 'a', kind: 't', dueAt: clock.now() }, clock.now());
-    await scheduleTimer(
-      db(),
-      { key: 'b', kind: 't', dueAt: new Date(clock.now().getTime() + 60_000) },
-      clock.now(),
-    );
+    const e = engine([handle(t, { run: async (_p, ctx) => void fired.push(ctx.key) })]);
+    await at('a');
+    await at('b', new Date(clock.now().getTime() + 60_000));
     await e.drain();
     expect(fired).toEqual(['a']);
     expect((await rowByKey('a'))?.status).toBe('done');
@@ -50,9 +65,8 @@ describe('timer engine', () => {
 
   it('keeps claiming within one tick as slots free up, beyond its concurrency', async () => {
     let fired = 0;
-    const e = engine({ t: { run: async () => void fired++ } }, { concurrency: 4 });
-    for (let i = 0; i < 50; i++)
-      await scheduleTimer(db(), { key: `burst:${i}`, kind: 't', dueAt: clock.now() }, clock.now());
+    const e = engine([handle(t, { run: async () => void fired++ })], { concurrency: 4 });
+    for (let i = 0; i < 50; i++) await at(`burst:${i}`);
     await e.kick(); // one tick, as node-cron would start it
     for (let waited = 0; fired < 50 && waited < 5000; waited += 20)
       await new Promise((r) => setTimeout(r, 20));
@@ -61,32 +75,128 @@ describe('timer engine', () => {
 
   it('re-plans by key instead of making a second timer, and cancels by key prefix', async () => {
     const now = clock.now();
-    await scheduleTimer(db(), { key: 'incident:1:remind', kind: 't', dueAt: now }, now);
-    await scheduleTimer(
-      db(),
-      { key: 'incident:1:remind', kind: 't', dueAt: new Date(now.getTime() + 5000) },
-      now,
-    );
-    await scheduleTimer(db(), { key: 'incident:1:page', kind: 't', dueAt: now }, now);
-    await scheduleTimer(db(), { key: 'incident:10:page', kind: 't', dueAt: now }, now);
+    await at('incident:1:remind', now);
+    await at('incident:1:remind', new Date(now.getTime() + 5000));
+    await at('incident:1:page', now);
+    await at('incident:10:page', now);
     expect(await db().select().from(timers)).toHaveLength(3);
     expect((await rowByKey('incident:1:remind'))?.dueAt.getTime()).toBe(now.getTime() + 5000);
-    expect(await cancelTimers(db(), 'incident:1:', now)).toBe(2);
+    expect(await isPending(db(), jobKey('incident', 1, 'page'))).toBe(true);
+    expect(await cancelJobs(db(), jobKeyPrefix('incident', 1), now)).toBe(2);
+    expect(await isPending(db(), jobKey('incident', 1, 'page'))).toBe(false);
     expect((await rowByKey('incident:10:page'))?.status).toBe('pending');
+  });
+
+  it('cancels one job by its exact key, not the jobs whose keys merely start with it', async () => {
+    const now = clock.now();
+    await at('incident:1:remind:task:1', now);
+    await at('incident:1:remind:task:10', now);
+    expect(await cancelJob(db(), jobKey('incident', 1, 'remind', 'task', 1), now)).toBe(true);
+    expect((await rowByKey('incident:1:remind:task:1'))?.status).toBe('cancelled');
+    expect((await rowByKey('incident:1:remind:task:10'))?.status).toBe('pending');
+  });
+
+  it('refuses to schedule a payload its job type does not accept', async () => {
+    const typed = jobType('typed', z.object({ incidentId: z.uuid() }));
+    await expect(
+      schedule(
+        db(),
+        typed,
+        { key: jobKey('bad'), dueAt: clock.now(), payload: { incidentId: 'nope' } },
+        clock.now(),
+      ),
+    ).rejects.toThrow();
+    expect(await rowByKey('bad')).toBeUndefined();
+  });
+
+  it('parks a queued job whose payload no longer parses, with a clear log line, and keeps running the rest', async () => {
+    const { logger: log, lines } = captureLogger();
+    const renamed = jobType('renamed', z.object({ incidentId: z.uuid() }));
+    const ran: string[] = [];
+    const e = new JobEngine({
+      db: db(),
+      clock,
+      logger: log,
+      backoffMs: () => 5000,
+      jobs: [handle(renamed, { run: async (p) => void ran.push(p.incidentId) })],
+    });
+    const id = '7d4b0d2e-5f0a-4c55-8d7e-2b1f0c3a9e10';
+    // A row queued by an older version, whose payload called the field `incident`.
+    await db()
+      .insert(timers)
+      .values({
+        key: 'old',
+        kind: 'renamed',
+        payload: { incident: id },
+        scheduledFor: clock.now(),
+        dueAt: clock.now(),
+        createdAt: clock.now(),
+      });
+    await schedule(
+      db(),
+      renamed,
+      { key: jobKey('new'), dueAt: clock.now(), payload: { incidentId: id } },
+      clock.now(),
+    );
+    await e.drain();
+    expect(ran).toEqual([id]);
+    expect(await rowByKey('new')).toMatchObject({ status: 'done' });
+    const parked = await rowByKey('old');
+    expect(parked).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(parked?.lastError).toMatch(/^payload does not parse: .*incidentId/);
+    const line = lines.map((l) => JSON.parse(l)).find((l) => l.job_key === 'old');
+    expect(line).toMatchObject({ level: 'error', job_kind: 'renamed' });
+    expect(line.msg).toMatch(/^parked: payload does not parse/);
+    // Parked means parked: later ticks leave it alone.
+    clock.advance(60_000);
+    await e.drain();
+    expect(await rowByKey('old')).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it('refuses two handlers for one job kind', () => {
+    const noop: JobHandler<object> = { run: async () => {} };
+    expect(() => engine([handle(t, noop), handle(t, noop)])).toThrow(/job kind "t" has two handlers/);
+  });
+
+  it('wakes when a transaction that scheduled a job commits, without a tick or a kick', async () => {
+    const fired: string[] = [];
+    const e = engine([handle(t, { run: async (_p, ctx) => void fired.push(ctx.key) })]);
+    await e.listen((channel, onSignal) => testDb().database.listen(channel, onSignal));
+    try {
+      await db().transaction(async (tx) => {
+        await schedule(tx, t, { key: jobKey('woken'), dueAt: clock.now(), payload: {} }, clock.now());
+        await new Promise((r) => setTimeout(r, 200));
+        // Not before the commit: nothing is claimable yet, and nothing was signalled.
+        expect(fired).toEqual([]);
+      });
+      for (let waited = 0; fired.length === 0 && waited < 5000; waited += 10)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(fired).toEqual(['woken']);
+      // A transaction that rolls back signals nothing (and leaves nothing to run).
+      await db()
+        .transaction(async (tx) => {
+          await schedule(tx, t, { key: jobKey('rolled-back'), dueAt: clock.now(), payload: {} }, clock.now());
+          throw new Error('roll back');
+        })
+        .catch(() => undefined);
+      expect(await rowByKey('rolled-back')).toBeUndefined();
+    } finally {
+      await e.stop();
+    }
   });
 
   it('retries a failing handler with backoff, at Retry-After when given, then succeeds', async () => {
     let calls = 0;
-    const e = engine({
-      t: {
+    const e = engine([
+      handle(t, {
         run: async () => {
           calls++;
           if (calls === 1) throw new Error('boom');
           if (calls === 2) throw new RetryableError('slow down', 30_000);
         },
-      },
-    });
-    await scheduleTimer(db(), { key: 'r', kind: 't', dueAt: clock.now() }, clock.now());
+      }),
+    ]);
+    await at('r');
     await e.drain();
     expect(await rowByKey('r')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'boom' });
     expect((await rowByKey('r'))?.dueAt.getTime()).toBe(clock.now().getTime() + 5000);
@@ -101,23 +211,23 @@ describe('timer engine', () => {
   it('parks a permanently failing timer and reports it once', async () => {
     const gaveUp: string[] = [];
     const e = engine(
-      {
-        t: {
+      [
+        handle(t, {
           run: async () => {
             throw new PermanentError('restricted_action', 'no');
           },
-          onGiveUp: async (row, err) => void gaveUp.push(`${row.key}:${err.message}`),
-        },
-        u: {
+          onGiveUp: async (_p, err, ctx) => void gaveUp.push(`${ctx.key}:${err.message}`),
+        }),
+        handle(u, {
           run: async () => Promise.reject(new Error('always')),
-          onGiveUp: async (row) => void gaveUp.push(row.key),
-        },
-      },
+          onGiveUp: async (_p, _err, ctx) => void gaveUp.push(ctx.key),
+        }),
+      ],
       { maxAttempts: 2 },
     );
-    await scheduleTimer(db(), { key: 'p', kind: 't', dueAt: clock.now() }, clock.now());
-    await scheduleTimer(db(), { key: 'q', kind: 'u', dueAt: clock.now() }, clock.now());
-    await scheduleTimer(db(), { key: 'x', kind: 'no-such-kind', dueAt: clock.now() }, clock.now());
+    await at('p');
+    await at('q', clock.now(), u);
+    await at('x', clock.now(), jobType('no-such-kind', z.looseObject({})));
     await e.drain();
     clock.advance(5000);
     await e.drain();
@@ -132,20 +242,20 @@ describe('timer engine', () => {
     let aRuns = 0;
     let bRuns = 0;
     const a = engine(
-      {
-        t: {
+      [
+        handle(t, {
           run: () => {
             aRuns++;
             return new Promise<void>((resolve) => {
               releaseA = resolve;
             });
           },
-        },
-      },
+        }),
+      ],
       { leaseMs: 30_000 },
     );
-    const b = engine({ t: { run: async () => void bRuns++ } }, { leaseMs: 30_000 });
-    await scheduleTimer(db(), { key: 'lease', kind: 't', dueAt: clock.now() }, clock.now());
+    const b = engine([handle(t, { run: async () => void bRuns++ })], { leaseMs: 30_000 });
+    await at('lease');
     await a.kick(); // A claims and hangs, as if it had died
     expect(aRuns).toBe(1);
     await b.drain();
@@ -163,12 +273,10 @@ describe('timer engine', () => {
 
   it('completes rows that finish together in shared writes, still fenced row by row', async () => {
     const release: (() => void)[] = [];
-    const e = engine(
-      { t: { run: () => new Promise<void>((resolve) => void release.push(resolve)) } },
-      { concurrency: 10 },
-    );
-    for (let i = 0; i < 10; i++)
-      await scheduleTimer(db(), { key: `batch:${i}`, kind: 't', dueAt: clock.now() }, clock.now());
+    const e = engine([handle(t, { run: () => new Promise<void>((resolve) => void release.push(resolve)) })], {
+      concurrency: 10,
+    });
+    for (let i = 0; i < 10; i++) await at(`batch:${i}`);
     await e.kick();
     expect(release).toHaveLength(10);
     // Another worker took over row 3 meanwhile (its lease expired): this worker's write must skip it.
@@ -181,8 +289,8 @@ describe('timer engine', () => {
   });
 
   it('releases the leases of handlers still running at shutdown', async () => {
-    const e = engine({ t: { run: () => new Promise<void>(() => {}) } });
-    await scheduleTimer(db(), { key: 'slow', kind: 't', dueAt: clock.now() }, clock.now());
+    const e = engine([handle(t, { run: () => new Promise<void>(() => {}) })]);
+    await at('slow');
     await e.kick();
     await e.stop(50);
     expect(await rowByKey('slow')).toMatchObject({ status: 'pending', attempts: 0, leaseToken: null });
@@ -201,19 +309,19 @@ describe('timer engine', () => {
     }));
     await db().insert(timers).values(values);
     const fired = new Map<string, number>();
-    const handler: TimerHandler = {
-      run: async (row) => {
-        fired.set(row.key, (fired.get(row.key) ?? 0) + 1);
+    const handler = handle(t, {
+      run: async (_p, ctx) => {
+        fired.set(ctx.key, (fired.get(ctx.key) ?? 0) + 1);
         await new Promise((r) => setTimeout(r, Math.random() * 3));
       },
-    };
+    });
     const workers = [testDb().connect(6), testDb().connect(6)].map(
       (d, i) =>
-        new TimerEngine({
+        new JobEngine({
           db: d.db,
           clock,
           logger,
-          handlers: { t: handler },
+          jobs: [handler],
           concurrency: 8,
           workerId: `w${i}`,
         }),

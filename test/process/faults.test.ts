@@ -41,7 +41,7 @@ async function setup(options: { config?: string; faults?: Partial<SlackApiMock['
     SLACK_API_URL: api.apiUrl,
     SLACK_TIMEOUT_MS: '1000',
     INCIDENT_CONFIG: configPath,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     ...(tdb?.url ? { DATABASE_URL: tdb.url } : { DATA_DIR: join(dir, 'data') }),
   };
   const start = () => {

@@ -1,9 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BOT_TOKEN, SIGNING_SECRET } from '../helpers/http.js';
-import { signedDeclaration, startBotProcess } from '../helpers/process.js';
+import { ROOT, signedDeclaration, startBotProcess } from '../helpers/process.js';
 import { SlackApiMock } from '../helpers/slack-api.js';
 
 /**
@@ -80,6 +90,46 @@ describe('the built program', () => {
       ]);
     } finally {
       await server.close();
+    }
+  });
+
+  it('refuses to start, in one line, when postgres.js lacks its patch (an install that skipped patch-package)', () => {
+    // The built program beside a node_modules that is the project's, except for an unpatched postgres.js.
+    const copy = mkdtempSync(join(tmpdir(), 'incident-bot-unpatched-'));
+    try {
+      cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
+      cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+      mkdirSync(join(copy, 'node_modules'));
+      for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+        if (name !== 'postgres')
+          symlinkSync(join(ROOT, 'node_modules', name), join(copy, 'node_modules', name));
+      }
+      cpSync(join(ROOT, 'node_modules/postgres'), join(copy, 'node_modules/postgres'), { recursive: true });
+      const file = join(copy, 'node_modules/postgres/src/connection.js');
+      const patched = readFileSync(file, 'utf8');
+      const unpatched = patched.replace(/ {4}if \(!socket\) \{ \/\/ incident-bot:[\s\S]*?\n {4}\}\n/, '');
+      expect(unpatched).not.toBe(patched);
+      writeFileSync(file, unpatched);
+
+      const run = spawnSync(process.execPath, ['dist/main.js'], {
+        cwd: copy,
+        env: {
+          PATH: process.env.PATH ?? '',
+          SLACK_BOT_TOKEN: BOT_TOKEN,
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          DATA_DIR: join(copy, 'data'),
+          PORT: '0',
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trimEnd().split('\n')).toEqual([
+        `startup error: postgres.js is not patched (${file} lacks the fix for porsager/postgres#1208); run \`npx patch-package\` in the install folder (npm ci applies it unless scripts are off)`,
+      ]);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SEVERITIES } from '../../src/config.js';
-import { INCIDENT_STATUSES, type IncidentStatus } from '../../src/db/schema.js';
 import { UserError } from '../../src/errors.js';
+import { INCIDENT_STATUSES, type IncidentStatus } from '../../src/incidents/model.js';
 import {
   assertTransition,
   authorize,

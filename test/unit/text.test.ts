@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  escapeMrkdwn,
-  mentionUser,
-  slackDate,
-  stripControl,
-  truncate,
-  unescapeCommandText,
-} from '../../src/slack/text.js';
+import { mentionUser, slackDate, unescapeCommandText } from '../../src/slack/text.js';
+import { escapeMrkdwn, stripControl, truncate } from '../../src/text.js';
 
 describe('mrkdwn text', () => {
   it('escapes &, < and > so user text cannot ping or link', () => {

@@ -1,33 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SEVERITIES } from '../../src/config.js';
+import { DEFAULT_INCIDENT_CONFIG, DEFAULT_SEVERITIES } from '../../src/config.js';
 import type { IncidentSnapshot } from '../../src/incidents/queries.js';
+import { incidentCard, incidentTopic } from '../../src/slack/views/card.js';
 import { declareModal } from '../../src/slack/views/declare-modal.js';
 import { helpMessage } from '../../src/slack/views/help.js';
-import {
-  announcement,
-  incidentCard,
-  incidentTopic,
-  reporterNotice,
-  setupFailureNotice,
-} from '../../src/slack/views/incident.js';
+import { incidentList, rolesList, tasksList } from '../../src/slack/views/lists.js';
 import {
   formatDuration,
-  incidentList,
   reopenedMessage,
   resolvedMessage,
-  resolveModal,
   roleAssignedMessage,
   roleDm,
-  rolesList,
-  rolesModal,
   severityChangedMessage,
   statusUpdateMessage,
   taskMessage,
-  taskModal,
-  tasksList,
-  timelinePage,
-  updateModal,
-} from '../../src/slack/views/run.js';
+} from '../../src/slack/views/messages.js';
+import { resolveModal, rolesModal, taskModal, updateModal } from '../../src/slack/views/modals.js';
+import { renderNotice } from '../../src/slack/views/notices.js';
+import { announcement, reporterNotice, setupFailureNotice } from '../../src/slack/views/setup.js';
+import { describeEvent, timelinePage } from '../../src/slack/views/timeline.js';
+import { readEvent, TIMELINE_KINDS, type TimelineData, type TimelineKind } from '../../src/timeline/model.js';
 import { checkMessage, checkModal } from '../helpers/slack-limits.js';
 
 const longest: IncidentSnapshot = {
@@ -226,5 +218,138 @@ describe('incident messages', () => {
     const topic = incidentTopic({ ...longest, severity: 'S'.repeat(300) });
     expect(Array.from(topic).length).toBeLessThanOrEqual(250);
     expect(incidentTopic(longest)).toBe('SEV1-CUSTOMER-FACING · Investigating · Commander: <@W0COMMANDER>');
+  });
+});
+
+describe('timeline events', () => {
+  /** One event of every kind, with the data its writer records (the longest and most hostile where it matters). */
+  const SAMPLE: TimelineData = {
+    declared: { title: '<!channel>', severity: 'SEV1', private: false, test: true },
+    role_assigned: { role: 'liaison', userId: 'U0LIAISON', previous: 'U0OLD', relievedRoleId: 3 },
+    channel_created: { channelId: 'C0INCIDENT', name: 'inc-1-x', adopted: true },
+    card_posted: { ts: '1700000000.000100' },
+    announced: { channelId: 'C0ANNOUNCE', ts: '1700000000.000200' },
+    side_effect_failed: { step: 'pinning the card', error: 'restricted_action', final: true },
+    severity_changed: { from: 'SEV2', to: 'SEV1' },
+    status_changed: { from: 'investigating', to: 'identified' },
+    status_update: {
+      updateId: 4,
+      status: 'identified',
+      audience: 'customers',
+      message: '<https://evil|click> & more'.repeat(100),
+      nextUpdateAt: '2026-11-26T10:40:00.000Z',
+    },
+    task_added: { number: 2, text: 'T'.repeat(500), assigneeId: 'U0BOB', dueAt: '2026-11-26T10:30:00.000Z' },
+    task_assigned: { number: 2, assigneeId: 'U0ANN', previous: 'U0BOB' },
+    task_completed: { number: 2 },
+    note: { text: 'all good <!here>' },
+    resolved: { from: 'monitoring', to: 'resolved', summary: 'rolled back'.repeat(200), openTasks: 3 },
+    reopened: { from: 'resolved', to: 'investigating' },
+    acknowledged: { stoppedSteps: 2 },
+    escalated: { tier: 2, reason: 'no answer <!channel>' },
+    paged: { label: 'tier 2 (round 2)', users: ['U0A', 'U0B'], reason: 'database <down>' },
+    reminded: { reminder: 'update', to: 'U0LIAISON', everyMs: 20 * 60_000 },
+    reminder_snoozed: { until: '2026-11-26T10:45:00.000Z' },
+  };
+  const task = {
+    id: 9,
+    incidentId: longest.id,
+    number: 2,
+    text: 'roll back <!channel>',
+    assigneeId: 'U0BOB',
+    createdBy: 'U0ANN',
+    createdAt: new Date(),
+    dueAt: new Date(Date.UTC(2026, 10, 26, 11)),
+    doneAt: null,
+    doneBy: null,
+  };
+  const event = (kind: TimelineKind, data: object, n = 1) =>
+    readEvent({
+      id: n,
+      incidentId: longest.id,
+      kind,
+      actorId: 'U0CMD',
+      data: data as Record<string, unknown>,
+      occurredAt: new Date(Date.UTC(2026, 10, 26, 10, 30)),
+    });
+  const reminders: TimelineData['reminded'][] = [
+    { reminder: 'update', to: 'U0LIAISON', everyMs: 20 * 60_000 },
+    { reminder: 'commander', afterMs: 10 * 60_000 },
+    { reminder: 'task', number: 2 },
+    { reminder: 'deputy', mark: 3 },
+    { reminder: 'postmortem', to: 'U0CMD', resolvedAt: '2026-11-26T12:00:00.000Z' },
+  ];
+
+  it('reads and describes every kind in its own words, escaped', () => {
+    expect(Object.keys(SAMPLE).sort()).toEqual([...TIMELINE_KINDS].sort());
+    const lines = TIMELINE_KINDS.map((kind) => {
+      const e = event(kind, SAMPLE[kind]);
+      expect(e.kind, `${kind} reads back`).toBe(kind);
+      return describeEvent(e);
+    });
+    for (const line of lines) {
+      expect(line).not.toMatch(/another version|undefined|NaN|\[object/);
+      expect(line).not.toMatch(/<!channel>|<!here>|<https:/);
+    }
+    expect(new Set(lines).size).toBe(lines.length);
+    for (const r of reminders) expect(describeEvent(event('reminded', r))).toMatch(/^⏰ The bot reminded: /);
+  });
+
+  it('says so, instead of failing, for an event this version cannot read', () => {
+    const odd = event('acknowledged', { stopped: 'yes' });
+    expect(odd.kind).toBe('unreadable');
+    expect(describeEvent(odd)).toBe('<@U0CMD>: acknowledged (recorded by another version of the bot)');
+  });
+
+  it('renders every event the bot posts, to the channel and to a person, within Slack limits', () => {
+    const posted: [TimelineKind, object][] = [
+      ['role_assigned', SAMPLE.role_assigned],
+      ['severity_changed', SAMPLE.severity_changed],
+      ['status_update', SAMPLE.status_update],
+      ['task_added', SAMPLE.task_added],
+      ['task_assigned', SAMPLE.task_assigned],
+      ['task_completed', SAMPLE.task_completed],
+      ['resolved', SAMPLE.resolved],
+      ['reopened', SAMPLE.reopened],
+      ['acknowledged', SAMPLE.acknowledged],
+      ['paged', SAMPLE.paged],
+      ...reminders.map((r) => ['reminded', r] as [TimelineKind, object]),
+    ];
+    for (const [kind, data] of posted) {
+      for (const audience of ['channel', 'person'] as const) {
+        const message = renderNotice(
+          { kind: 'event', incident: longest, event: event(kind, data), audience, task },
+          DEFAULT_INCIDENT_CONFIG,
+        );
+        expect(checkMessage(message as never), `${kind} to ${audience}`).toEqual([]);
+        expect(JSON.stringify(message)).not.toMatch(/<!channel>|<!here>|<https:\/\/evil/);
+      }
+    }
+    // What the resolution message says comes from the event: the open tasks when it was resolved.
+    const resolved = renderNotice(
+      { kind: 'event', incident: longest, event: event('resolved', SAMPLE.resolved), audience: 'channel' },
+      DEFAULT_INCIDENT_CONFIG,
+    );
+    expect(resolved.text).toContain('Open tasks left:* 3');
+    // A role DM says what the role means.
+    const dm = renderNotice(
+      {
+        kind: 'event',
+        incident: longest,
+        event: event('role_assigned', SAMPLE.role_assigned),
+        audience: 'person',
+      },
+      DEFAULT_INCIDENT_CONFIG,
+    );
+    expect(dm.text).toContain('You are now the *liaison*');
+  });
+
+  it('refuses to post an event that has no message', () => {
+    expect(() =>
+      renderNotice(
+        { kind: 'event', incident: longest, event: event('note', SAMPLE.note), audience: 'channel' },
+        DEFAULT_INCIDENT_CONFIG,
+      ),
+    ).toThrow(/has no message/);
   });
 });

@@ -1,40 +1,29 @@
-import type { App, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { View } from '@slack/web-api';
-import { acknowledge, escalateNow, pagePeople } from '../../escalation/service.js';
-import type { IncidentSnapshot } from '../../incidents/queries.js';
+import { pagePeople } from '../../escalation/pages.js';
+import { escalateNow } from '../../escalation/steps.js';
+import { acknowledge, changeSeverity, reopenIncident, resolveIncident } from '../../incidents/lifecycle.js';
+import { addNote } from '../../incidents/notes.js';
 import {
-  addNote,
-  addTask,
-  assignRole,
-  assignTask,
-  changeSeverity,
-  completeTask,
   findIncidentByChannel,
+  type IncidentSnapshot,
   listOpenIncidents,
   listTasks,
   loadSnapshot,
-  postStatusUpdate,
-  reopenIncident,
-  resolveIncident,
   timelineOf,
-} from '../../incidents/run.js';
+} from '../../incidents/queries.js';
+import { assignRole } from '../../incidents/roles.js';
+import { addTask, assignTask, completeTask } from '../../incidents/tasks.js';
+import { postStatusUpdate } from '../../incidents/updates.js';
 import { parseCommand } from '../command.js';
-import { guarded } from '../errors.js';
+import { confirmation, type SlackMessage } from '../views/blocks.js';
+import { incidentCard } from '../views/card.js';
 import { declareModal } from '../views/declare-modal.js';
-import { takeCommandOffer } from '../views/escalation.js';
 import { helpMessage } from '../views/help.js';
-import { incidentCard, type SlackMessage } from '../views/incident.js';
-import {
-  confirmation,
-  incidentList,
-  notIncidentChannelMessage,
-  resolveModal,
-  rolesList,
-  rolesModal,
-  tasksList,
-  timelinePage,
-  updateModal,
-} from '../views/run.js';
+import { incidentList, notIncidentChannelMessage, rolesList, tasksList } from '../views/lists.js';
+import { resolveModal, rolesModal, updateModal } from '../views/modals.js';
+import { takeCommandOffer } from '../views/paging.js';
+import { timelinePage } from '../views/timeline.js';
 import type { ListenerDeps } from './deps.js';
 
 /**
@@ -42,127 +31,120 @@ import type { ListenerDeps } from './deps.js';
  * use-case and answers ephemerally within Slack's 3 seconds. Modals open right after the acknowledgement,
  * before any slow work, while the trigger_id is fresh.
  */
-export function registerCommands(app: App, deps: ListenerDeps): void {
-  const run = { db: deps.db, clock: deps.clock, config: deps.config };
+export function registerCommands(deps: ListenerDeps): void {
+  const run = deps.incidents;
+  const db = run.db;
 
-  app.command(
-    '/incident',
-    guarded(deps.logger, '/incident', async ({ command, ack, respond }: SlackCommandMiddlewareArgs) => {
-      const reply = (m: SlackMessage) => ack({ response_type: 'ephemeral', ...m });
-      const openDeclare = async (title: string) => {
+  deps.on.command('/incident', async ({ command, ack, respond }: SlackCommandMiddlewareArgs) => {
+    const reply = (m: SlackMessage) => ack({ response_type: 'ephemeral', ...m });
+    const openDeclare = async (title: string) => {
+      await ack();
+      await deps.slack.openView(
+        command.trigger_id,
+        declareModal({
+          severities: deps.config.severities,
+          initialTitle: title,
+          metadata: { sourceChannelId: command.channel_id },
+        }),
+      );
+    };
+    const parsed = parseCommand(command.text ?? '');
+    switch (parsed.kind) {
+      case 'help':
+        return reply(helpMessage(parsed.unknown));
+      case 'usage':
+        return reply(confirmation(parsed.message));
+      case 'declare':
+        return openDeclare(parsed.title);
+      case 'list': {
         await ack();
-        await deps.slack.openView(
-          command.trigger_id,
-          declareModal({
-            severities: deps.config.severities,
-            initialTitle: title,
-            metadata: { sourceChannelId: command.channel_id },
-          }),
+        const open = await listOpenIncidents(db, command.team_id);
+        // Private incidents only for their members: Slack's membership is the truth.
+        const visible = await Promise.all(
+          open.map(
+            async (i) =>
+              !i.isPrivate || (!!i.channelId && (await deps.slack.isMember(i.channelId, command.user_id))),
+          ),
         );
-      };
-      const parsed = parseCommand(command.text ?? '');
-      switch (parsed.kind) {
-        case 'help':
-          return reply(helpMessage(parsed.unknown));
-        case 'usage':
-          return reply(confirmation(parsed.message));
-        case 'declare':
-          return openDeclare(parsed.title);
-        case 'list': {
-          await ack();
-          const open = await listOpenIncidents(deps.db, command.team_id);
-          // Private incidents only for their members: Slack's membership is the truth.
-          const visible = await Promise.all(
-            open.map(
-              async (i) =>
-                !i.isPrivate || (!!i.channelId && (await deps.slack.isMember(i.channelId, command.user_id))),
-            ),
-          );
-          await respond({ response_type: 'ephemeral', ...incidentList(open.filter((_, n) => visible[n])) });
-          return;
-        }
+        await respond({ response_type: 'ephemeral', ...incidentList(open.filter((_, n) => visible[n])) });
+        return;
       }
+    }
 
-      const incident = await findIncidentByChannel(deps.db, command.team_id, command.channel_id);
-      if (!incident) return parsed.kind === 'open' ? openDeclare('') : reply(notIncidentChannelMessage());
-      const base = { incidentId: incident.id, actorId: command.user_id };
-      const snapshot = () =>
-        loadSnapshot(deps.db, incident.id).then((s) => s ?? Promise.reject(new Error('incident vanished')));
-      const openModal = async (build: (s: IncidentSnapshot) => View) => {
-        await ack();
-        await deps.slack.openView(command.trigger_id, build(await snapshot()));
-      };
-      const done = async (text: string) => {
-        await reply(confirmation(text));
-        deps.kickJobs();
-      };
+    const incident = await findIncidentByChannel(db, command.team_id, command.channel_id);
+    if (!incident) return parsed.kind === 'open' ? openDeclare('') : reply(notIncidentChannelMessage());
+    const base = { incidentId: incident.id, actorId: command.user_id };
+    const snapshot = () =>
+      loadSnapshot(db, incident.id).then((s) => s ?? Promise.reject(new Error('incident vanished')));
+    const openModal = async (build: (s: IncidentSnapshot) => View) => {
+      await ack();
+      await deps.slack.openView(command.trigger_id, build(await snapshot()));
+    };
+    const done = (text: string) => reply(confirmation(text));
 
-      switch (parsed.kind) {
-        case 'open':
-          return reply(incidentCard(await snapshot(), deps.config.severities));
-        case 'roles':
-          return reply(rolesList(await snapshot()));
-        case 'roles_modal':
-          return openModal(rolesModal);
-        case 'role':
-          await assignRole(run, { ...base, role: parsed.role, userId: parsed.userId });
-          return done(`<@${parsed.userId}> is now the ${parsed.role}.`);
-        case 'severity': {
-          const { to } = await changeSeverity(run, { ...base, severity: parsed.severity });
-          return done(`Severity is now ${to}.`);
-        }
-        case 'update_modal':
-          return openModal(updateModal);
-        case 'update':
-          await postStatusUpdate(run, { ...base, message: parsed.text });
-          return done('Update posted.');
-        case 'task_add': {
-          const task = await addTask(run, {
-            ...base,
-            text: parsed.text,
-            assigneeId: parsed.assigneeId,
-            minutes: parsed.minutes,
-          });
-          return done(`Added task ${task.number}.`);
-        }
-        case 'task_done':
-          await completeTask(run, { ...base, number: parsed.number });
-          return done(`Task ${parsed.number} is done.`);
-        case 'task_assign':
-          await assignTask(run, { ...base, number: parsed.number, assigneeId: parsed.assigneeId });
-          return done(`Task ${parsed.number} is now <@${parsed.assigneeId}>’s.`);
-        case 'tasks':
-          return reply(tasksList(incident, await listTasks(deps.db, incident.id), deps.clock.now()));
-        case 'note':
-          await addNote(run, { ...base, text: parsed.text });
-          return reply(confirmation('Noted on the timeline.'));
-        case 'timeline':
-          return reply(timelinePage(incident, await timelineOf(deps.db, incident.id), 0));
-        case 'resolve':
-          if (parsed.summary === undefined) return openModal(resolveModal);
-          await resolveIncident(run, { ...base, summary: parsed.summary });
-          return done('Resolved.');
-        case 'reopen':
-          await reopenIncident(run, base);
-          return done('Reopened; the incident is investigating again.');
-        case 'ack': {
-          const { offerCommand } = await acknowledge(run, base);
-          await reply(
-            offerCommand ? takeCommandOffer(incident) : confirmation('Acknowledged; paging has stopped.'),
-          );
-          deps.kickJobs();
-          return;
-        }
-        case 'escalate': {
-          const { tier } = await escalateNow(run, { ...base, reason: parsed.reason });
-          return done(`Paging tier ${tier} now.`);
-        }
-        case 'page':
-          await pagePeople(run, { ...base, targets: parsed.targets, reason: parsed.reason });
-          return done(
-            `Paging ${parsed.targets.map((t) => (t.startsWith('S') ? `<!subteam^${t}>` : `<@${t}>`)).join(', ')}.`,
-          );
+    switch (parsed.kind) {
+      case 'open':
+        return reply(incidentCard(await snapshot(), deps.config.severities));
+      case 'roles':
+        return reply(rolesList(await snapshot()));
+      case 'roles_modal':
+        return openModal(rolesModal);
+      case 'role':
+        await assignRole(run, { ...base, role: parsed.role, userId: parsed.userId });
+        return done(`<@${parsed.userId}> is now the ${parsed.role}.`);
+      case 'severity': {
+        const { to } = await changeSeverity(run, { ...base, severity: parsed.severity });
+        return done(`Severity is now ${to}.`);
       }
-    }),
-  );
+      case 'update_modal':
+        return openModal(updateModal);
+      case 'update':
+        await postStatusUpdate(run, { ...base, message: parsed.text });
+        return done('Update posted.');
+      case 'task_add': {
+        const task = await addTask(run, {
+          ...base,
+          text: parsed.text,
+          assigneeId: parsed.assigneeId,
+          minutes: parsed.minutes,
+        });
+        return done(`Added task ${task.number}.`);
+      }
+      case 'task_done':
+        await completeTask(run, { ...base, number: parsed.number });
+        return done(`Task ${parsed.number} is done.`);
+      case 'task_assign':
+        await assignTask(run, { ...base, number: parsed.number, assigneeId: parsed.assigneeId });
+        return done(`Task ${parsed.number} is now <@${parsed.assigneeId}>’s.`);
+      case 'tasks':
+        return reply(tasksList(incident, await listTasks(db, incident.id), run.clock.now()));
+      case 'note':
+        await addNote(run, { ...base, text: parsed.text });
+        return reply(confirmation('Noted on the timeline.'));
+      case 'timeline':
+        return reply(timelinePage(incident, await timelineOf(db, incident.id), 0));
+      case 'resolve':
+        if (parsed.summary === undefined) return openModal(resolveModal);
+        await resolveIncident(run, { ...base, summary: parsed.summary });
+        return done('Resolved.');
+      case 'reopen':
+        await reopenIncident(run, base);
+        return done('Reopened; the incident is investigating again.');
+      case 'ack': {
+        const { offerCommand } = await acknowledge(run, base);
+        return reply(
+          offerCommand ? takeCommandOffer(incident) : confirmation('Acknowledged; paging has stopped.'),
+        );
+      }
+      case 'escalate': {
+        const { tier } = await escalateNow(run, { ...base, reason: parsed.reason });
+        return done(`Paging tier ${tier} now.`);
+      }
+      case 'page':
+        await pagePeople(run, { ...base, targets: parsed.targets, reason: parsed.reason });
+        return done(
+          `Paging ${parsed.targets.map((t) => (t.startsWith('S') ? `<!subteam^${t}>` : `<@${t}>`)).join(', ')}.`,
+        );
+    }
+  });
 }

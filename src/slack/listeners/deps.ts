@@ -1,16 +1,15 @@
-import type { Clock } from '../../clock.js';
 import type { IncidentConfig } from '../../config.js';
-import type { Db } from '../../db/client.js';
+import type { IncidentDeps } from '../../incidents/unit-of-work.js';
 import type { Logger } from '../../logger.js';
 import type { SlackGateway } from '../gateway.js';
+import type { Listeners } from './registry.js';
 
-/** What listeners are given. They pass `db` on to use-cases and never query it themselves. */
+/** What listeners are given. They hand `incidents` to use-cases and queries; they never touch the database. */
 export interface ListenerDeps {
   config: IncidentConfig;
-  db: Db;
-  clock: Clock;
+  incidents: IncidentDeps;
   logger: Logger;
   slack: SlackGateway;
-  /** Starts due jobs now (after a commit that scheduled some) instead of at the next tick. */
-  kickJobs: () => void;
+  /** Registers listeners (and so the list of controls this version knows). */
+  on: Listeners;
 }

@@ -1,36 +1,17 @@
 import type { AnyMiddlewareArgs, App, Middleware } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
-import {
-  CARD_ACTION,
-  DECLARE_MODAL,
-  ESCALATION_ACTION,
-  RESOLVE_MODAL,
-  ROLES_MODAL,
-  TASK_MODAL,
-  TIMELINE_PAGE_ACTION,
-  UPDATE_MODAL,
-} from '../ids.js';
+import type { Listeners } from './registry.js';
 
 /**
  * Answers, at once and in words, what no listener handles: a button from an older card, a form the bot
  * no longer knows, another slash command. Without this Bolt would leave Slack waiting 3 seconds and the
- * user with a generic error.
+ * user with a generic error. What counts as known is what was registered (registry.ts).
  */
-
-const VIEWS = new Set<string>([
-  DECLARE_MODAL.callbackId,
-  ROLES_MODAL.callbackId,
-  UPDATE_MODAL.callbackId,
-  TASK_MODAL.callbackId,
-  RESOLVE_MODAL.callbackId,
-]);
-const ACTIONS = new Set<string>([...Object.values(CARD_ACTION), ...Object.values(ESCALATION_ACTION)]);
-const isKnownAction = (id: string) => ACTIONS.has(id) || id.startsWith(`${TIMELINE_PAGE_ACTION}_`);
 
 export const STALE_MESSAGE =
   'This button or form belongs to an older version of the bot. Run `/incident` for a fresh card.';
 
-export function registerUnknownHandler(app: App, logger: Logger): void {
+export function registerUnknownHandler(app: App, listeners: Listeners, logger: Logger): void {
   const middleware: Middleware<AnyMiddlewareArgs> = async (args) => {
     const body = args.body as {
       type?: string;
@@ -41,10 +22,10 @@ export function registerUnknownHandler(app: App, logger: Logger): void {
     const ack = (args as { ack?: (r?: unknown) => Promise<void> }).ack;
     const respond = (args as { respond?: (r: unknown) => Promise<unknown> }).respond;
     const unknown =
-      (body.command !== undefined && body.command !== '/incident') ||
-      (body.type === 'view_submission' && !VIEWS.has(String(body.view?.callback_id ?? ''))) ||
+      (body.command !== undefined && !listeners.knowsCommand(body.command)) ||
+      (body.type === 'view_submission' && !listeners.knowsView(String(body.view?.callback_id ?? ''))) ||
       (body.type === 'block_actions' &&
-        !(body.actions ?? []).every((a) => isKnownAction(String(a.action_id ?? '')))) ||
+        !(body.actions ?? []).every((a) => listeners.knowsAction(String(a.action_id ?? '')))) ||
       ['shortcut', 'message_action', 'block_suggestion', 'interactive_message'].includes(String(body.type));
     if (!unknown || !ack) {
       // view_closed needs no answer beyond the acknowledgement.
@@ -52,7 +33,8 @@ export function registerUnknownHandler(app: App, logger: Logger): void {
       return args.next();
     }
     logger.info(
-      `unhandled ${body.type ?? 'command'} (${body.command ?? body.view?.callback_id ?? body.actions?.[0]?.action_id ?? 'no id'})`,
+      { control: body.command ?? body.view?.callback_id ?? body.actions?.[0]?.action_id },
+      `unhandled ${body.type ?? 'command'}`,
     );
     if (body.type === 'view_submission') {
       await ack({

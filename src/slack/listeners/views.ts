@@ -1,10 +1,12 @@
-import type { App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import type { SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
-import { ROLES, type Role } from '../../db/schema.js';
 import { UserError } from '../../errors.js';
 import { type DeclareFieldErrors, declareIncident, validateDeclareForm } from '../../incidents/declare.js';
-import { addTask, assignRoles, postStatusUpdate, resolveIncident } from '../../incidents/run.js';
-import { guarded } from '../errors.js';
+import { resolveIncident } from '../../incidents/lifecycle.js';
+import { MAX_MINUTES, ROLES, type Role } from '../../incidents/model.js';
+import { assignRoles } from '../../incidents/roles.js';
+import { addTask } from '../../incidents/tasks.js';
+import { postStatusUpdate } from '../../incidents/updates.js';
 import {
   DECLARE_MODAL,
   DECLARE_OPTION,
@@ -58,42 +60,34 @@ function parseMetadata(text: string | undefined): { sourceChannelId?: string } {
   }
 }
 
-export function registerViews(app: App, deps: ListenerDeps): void {
-  app.view(
+export function registerViews(deps: ListenerDeps): void {
+  deps.on.view(
     DECLARE_MODAL.callbackId,
-    guarded(
-      deps.logger,
-      'declare submission',
-      async ({ ack, body, view }: SlackViewMiddlewareArgs<ViewSubmitAction>) => {
-        const form = validateDeclareForm(readDeclareForm(view.state.values), deps.config.severities);
-        if (!form.ok) {
-          const errors: Record<string, string> = {};
-          for (const [field, message] of Object.entries(form.errors)) {
-            errors[FIELD_BLOCK[field as keyof DeclareFieldErrors]] ??= message;
-          }
-          await ack({ response_action: 'errors', errors });
-          return;
+    async ({ ack, body, view }: SlackViewMiddlewareArgs<ViewSubmitAction>) => {
+      const form = validateDeclareForm(readDeclareForm(view.state.values), deps.config.severities);
+      if (!form.ok) {
+        const errors: Record<string, string> = {};
+        for (const [field, message] of Object.entries(form.errors)) {
+          errors[FIELD_BLOCK[field as keyof DeclareFieldErrors]] ??= message;
         }
-        const teamId = view.team_id || body.team?.id || body.user.team_id || '';
-        // Commit first, then close the modal: a closed modal always means a stored incident.
-        await declareIncident(
-          { db: deps.db, clock: deps.clock, config: deps.config },
-          {
-            ...form.fields,
-            teamId,
-            reporterId: body.user.id,
-            declareKey: view.id,
-            sourceChannelId: parseMetadata(view.private_metadata).sourceChannelId,
-          },
-        );
-        await ack();
-        deps.kickJobs();
-      },
-      { modalErrorBlock: DECLARE_MODAL.title.block },
-    ),
+        await ack({ response_action: 'errors', errors });
+        return;
+      }
+      const teamId = view.team_id || body.team?.id || body.user.team_id || '';
+      // Commit first, then close the modal: a closed modal always means a stored incident.
+      await declareIncident(deps.incidents, {
+        ...form.fields,
+        teamId,
+        reporterId: body.user.id,
+        declareKey: view.id,
+        sourceChannelId: parseMetadata(view.private_metadata).sourceChannelId,
+      });
+      await ack();
+    },
+    { modalErrorBlock: DECLARE_MODAL.title.block },
   );
 
-  registerIncidentModals(app, deps);
+  registerIncidentModals(deps);
 }
 
 const incidentMetadata = z.object({ incidentId: z.uuid() });
@@ -107,33 +101,25 @@ function incidentIdOf(view: ViewSubmitAction['view']): string {
 }
 
 const statusSchema = z.enum(['investigating', 'identified', 'monitoring']);
-const minutes = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(7 * 24 * 60);
+const minutes = z.coerce.number().int().min(1).max(MAX_MINUTES);
 
 /** The modals opened from an incident (roles, status update, task, resolve): read, call one use-case, close. */
-function registerIncidentModals(app: App, deps: ListenerDeps): void {
-  const run = { db: deps.db, clock: deps.clock, config: deps.config };
+function registerIncidentModals(deps: ListenerDeps): void {
+  const run = deps.incidents;
   type Args = SlackViewMiddlewareArgs<ViewSubmitAction>;
   const submit = (
     callbackId: string,
     errorBlock: string,
     handle: (args: Args, values: ViewState) => Promise<void>,
   ) =>
-    app.view(
+    deps.on.view(
       callbackId,
-      guarded(
-        deps.logger,
-        callbackId,
-        async (args: Args) => {
-          await handle(args, args.view.state.values);
-          await args.ack();
-          deps.kickJobs();
-        },
-        { modalErrorBlock: errorBlock },
-      ),
+      async (args: Args) => {
+        // Commit first, then close the form.
+        await handle(args, args.view.state.values);
+        await args.ack();
+      },
+      { modalErrorBlock: errorBlock },
     );
 
   submit(ROLES_MODAL.callbackId, 'commander', async ({ body, view }, values) => {

@@ -1,8 +1,8 @@
 import type { View } from '@slack/web-api';
 import type { Severity } from '../../config.js';
-import { SUMMARY_MAX, TITLE_MAX } from '../../incidents/declare.js';
+import { SUMMARY_MAX, TITLE_MAX } from '../../incidents/model.js';
+import { truncate } from '../../text.js';
 import { DECLARE_MODAL, DECLARE_OPTION } from '../ids.js';
-import { truncate } from '../text.js';
 
 export interface DeclareModalMetadata {
   /** The channel /incident was typed in, for telling the reporter where the incident went. */

@@ -1,5 +1,5 @@
-import { escapeMrkdwn, truncate } from '../text.js';
-import type { SlackMessage } from './incident.js';
+import { escapeMrkdwn, truncate } from '../../text.js';
+import type { SlackMessage } from './blocks.js';
 
 /** The command reference; README.md's command table lists the same commands (a test keeps them in step). */
 export const COMMANDS: { usage: string; does: string }[] = [

@@ -1,40 +1,17 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { Severity } from '../../config.js';
-import type { IncidentStatus, Role } from '../../db/schema.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
+import { escapeMrkdwn, truncate } from '../../text.js';
 import { CARD_ACTION } from '../ids.js';
-import { escapeMrkdwn, mentionChannel, mentionUser, slackDate, truncate } from '../text.js';
+import { mentionUser, slackDate } from '../text.js';
+import type { SlackMessage } from './blocks.js';
+import { incidentName, personOrUnassigned, roleLabel, statusLabel } from './labels.js';
 
-export interface SlackMessage {
-  text: string;
-  blocks: KnownBlock[];
-}
-
-const STATUS_LABEL: Record<IncidentStatus, string> = {
-  investigating: 'Investigating',
-  identified: 'Identified',
-  monitoring: 'Monitoring',
-  resolved: 'Resolved',
-};
-
-export const statusLabel = (status: IncidentStatus): string => STATUS_LABEL[status];
-
-const who = (userId: string | undefined): string => (userId ? mentionUser(userId) : '_unassigned_');
-
-/** `#12 Title` as plain text (for headers, which Slack does not parse as mrkdwn). */
-export const incidentName = (i: { number: number; title: string }): string => `#${i.number} ${i.title}`;
+/** The incident card, pinned in the channel and re-rendered from the database after every change, and the topic. */
 
 function flags(i: IncidentSnapshot): string[] {
   return [...(i.isTest ? ['🧪 Test incident'] : []), ...(i.isPrivate ? ['🔒 Private'] : [])];
 }
-
-const ROLE_LABEL: Record<Role, string> = {
-  commander: 'Commander',
-  deputy: 'Deputy',
-  liaison: 'Liaison',
-  scribe: 'Scribe',
-};
-export const roleLabel = (role: Role): string => ROLE_LABEL[role];
 
 /** The card's buttons: only actions that exist, and Reopen instead of the rest once resolved. */
 function cardActions(i: IncidentSnapshot, severities: Severity[]): KnownBlock {
@@ -80,7 +57,7 @@ function cardActions(i: IncidentSnapshot, severities: Severity[]): KnownBlock {
 export function incidentCard(i: IncidentSnapshot, severities: Severity[] = []): SlackMessage {
   const roleFields = (['deputy', 'liaison', 'scribe'] as const)
     .filter((r) => i.roles[r])
-    .map((r) => ({ type: 'mrkdwn' as const, text: `*${roleLabel(r)}*\n${who(i.roles[r])}` }));
+    .map((r) => ({ type: 'mrkdwn' as const, text: `*${roleLabel(r)}*\n${personOrUnassigned(i.roles[r])}` }));
   const blocks: KnownBlock[] = [
     {
       type: 'header',
@@ -95,8 +72,8 @@ export function incidentCard(i: IncidentSnapshot, severities: Severity[] = []): 
       fields: [
         { type: 'mrkdwn', text: `*Severity*\n${escapeMrkdwn(i.severity)}` },
         { type: 'mrkdwn', text: `*Status*\n${statusLabel(i.status)}` },
-        { type: 'mrkdwn', text: `*Commander*\n${who(i.commanderId)}` },
-        { type: 'mrkdwn', text: `*Reporter*\n${who(i.reporterId)}` },
+        { type: 'mrkdwn', text: `*Commander*\n${personOrUnassigned(i.commanderId)}` },
+        { type: 'mrkdwn', text: `*Reporter*\n${personOrUnassigned(i.reporterId)}` },
         ...roleFields,
         { type: 'mrkdwn', text: `*Open tasks*\n${i.openTaskCount}` },
         {
@@ -144,49 +121,3 @@ export function incidentTopic(i: IncidentSnapshot): string {
   const commander = i.commanderId ? `Commander: ${mentionUser(i.commanderId)}` : 'Commander: unassigned';
   return truncate(`${i.severity} · ${statusLabel(i.status)} · ${commander}`, 250);
 }
-
-/** The message in the announcements channel. */
-export function announcement(i: IncidentSnapshot): SlackMessage {
-  const where = i.channelId ? mentionChannel(i.channelId) : 'its channel';
-  const line = `🚨 *New incident #${i.number}: ${escapeMrkdwn(i.title)}* (${escapeMrkdwn(i.severity)})`;
-  return {
-    text: truncate(`${line} — join ${where}`, 3000),
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: truncate(line, 3000) } },
-      {
-        type: 'context',
-        elements: [
-          {
-            type: 'mrkdwn',
-            text: `Join ${where} · Commander: ${who(i.commanderId)} · Declared by ${who(i.reporterId)} ${slackDate(i.declaredAt)}`,
-          },
-        ],
-      },
-    ],
-  };
-}
-
-/** Tells the reporter where the incident lives. */
-export function reporterNotice(i: IncidentSnapshot): SlackMessage {
-  const where = i.channelId ? mentionChannel(i.channelId) : 'its channel (being created)';
-  const text = `Incident #${i.number} *${escapeMrkdwn(i.title)}* is declared. It lives in ${where}.`;
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] };
-}
-
-/** Tells the reporter that a part of setting up the incident failed for good, and what to do. */
-export function setupFailureNotice(
-  i: { number: number; title: string },
-  step: string,
-  error: string,
-): SlackMessage {
-  const text =
-    `⚠️ Incident #${i.number} *${escapeMrkdwn(i.title)}* is recorded, but ${step} failed: ` +
-    `\`${escapeMrkdwn(error)}\`. ${FAILURE_ADVICE[step] ?? 'Please check the bot’s permissions.'}`;
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] };
-}
-
-const FAILURE_ADVICE: Record<string, string> = {
-  'creating the channel': 'Ask a workspace admin whether the bot may create channels, then declare again.',
-  'posting the announcement':
-    'Invite the bot to the announcements channel so future incidents are announced.',
-};

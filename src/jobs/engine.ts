@@ -1,92 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, like, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import cron, { type ScheduledTask } from 'node-cron';
+import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import type { Db, Tx } from '../db/client.js';
-import { type TimerRow, timers } from '../db/schema.js';
+import type { Db } from '../db/client.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { JobBinding, JobContext, JobKey } from './job.js';
+import { type JobRow, timers } from './table.js';
 
 /**
- * Durable timers and jobs in PostgreSQL. This module knows no domain: it schedules rows by key, claims
- * the due ones with FOR UPDATE SKIP LOCKED and a lease, runs the handler registered for the row's kind,
- * and completes, retries or parks the row. Any number of replicas can tick at once; each claim is
- * exclusive, and a crashed worker's row becomes due again when its lease runs out. Handlers must be
- * idempotent because a lease can expire while a slow handler is still running.
+ * Durable timers and jobs in PostgreSQL. This module knows no capability: it claims due rows with
+ * FOR UPDATE SKIP LOCKED and a lease, parses each row's payload with its job type's schema, runs the
+ * handler bound to the kind, and completes, retries or parks the row. Any number of replicas can run at
+ * once; each claim is exclusive, and a crashed worker's row becomes due again when its lease runs out.
+ * Handlers must be idempotent because a lease can expire while a slow handler is still running.
+ *
+ * When it runs: node-cron ticks every second, and every commit that schedules a job wakes the engines of
+ * all replicas at once through PostgreSQL's LISTEN/NOTIFY (a trigger on the table, drizzle/0004), so
+ * nobody has to remember to "kick" after a change.
  */
 
-export interface TimerContext {
-  /** The attempt number, 1 for the first run. */
-  attempt: number;
-  now(): Date;
-}
+/** The NOTIFY channel the jobs table's trigger signals on commit (drizzle/0004_wake_jobs.sql). */
+export const JOBS_CHANNEL = 'incident_bot_jobs';
 
-export interface TimerHandler {
-  run(timer: TimerRow, ctx: TimerContext): Promise<void>;
-  /** Called once when the engine gives up on a row (permanent error or too many attempts). */
-  onGiveUp?(timer: TimerRow, error: Error): Promise<void>;
-}
-
-export interface ScheduleInput {
-  key: string;
-  kind: string;
-  dueAt: Date;
-  payload?: Record<string, unknown>;
-}
-
-/**
- * Creates or re-plans the timer with this key (an upsert: re-planning never makes a second timer).
- * Runs inside the caller's transaction so the timer commits with the change that needs it.
- */
-export async function scheduleTimer(tx: Db | Tx, input: ScheduleInput, now: Date): Promise<void> {
-  const values = {
-    key: input.key,
-    kind: input.kind,
-    payload: input.payload ?? {},
-    status: 'pending' as const,
-    scheduledFor: input.dueAt,
-    dueAt: input.dueAt,
-    attempts: 0,
-    leaseToken: null,
-    lastError: null,
-    createdAt: now,
-    finishedAt: null,
-  };
-  const { createdAt: _createdAt, ...update } = values;
-  await tx.insert(timers).values(values).onConflictDoUpdate({ target: timers.key, set: update });
-}
-
-/** Creates the timer unless one with this key exists already (in any state): for work that must happen once. */
-export async function scheduleTimerOnce(tx: Db | Tx, input: ScheduleInput, now: Date): Promise<void> {
-  await tx
-    .insert(timers)
-    .values({
-      key: input.key,
-      kind: input.kind,
-      payload: input.payload ?? {},
-      scheduledFor: input.dueAt,
-      dueAt: input.dueAt,
-      createdAt: now,
-    })
-    .onConflictDoNothing({ target: timers.key });
-}
-
-/** Cancels every pending timer whose key starts with `keyPrefix`; returns how many. */
-export async function cancelTimers(tx: Db | Tx, keyPrefix: string, now: Date): Promise<number> {
-  const escaped = keyPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
-  const rows = await tx
-    .update(timers)
-    .set({ status: 'cancelled', leaseToken: null, finishedAt: now })
-    .where(and(eq(timers.status, 'pending'), like(timers.key, `${escaped}%`)))
-    .returning({ id: timers.id });
-  return rows.length;
-}
+/** Subscribes to the wake-up signal; resolves to a function that unsubscribes. */
+export type Subscribe = (channel: string, onSignal: () => void) => Promise<() => Promise<void>>;
 
 export interface EngineOptions {
   db: Db;
   clock: Clock;
   logger: Logger;
-  handlers: Record<string, TimerHandler>;
+  /** Every job type this process runs, with its handler; a kind bound twice is refused. */
+  jobs: JobBinding[];
   /** How long a claim is exclusive; a dead worker's rows are claimable again after it. */
   leaseMs?: number;
   /** Most rows run at once by this process. */
@@ -148,8 +94,10 @@ class CompletionBatch {
   }
 }
 
-export class TimerEngine {
+export class JobEngine {
   readonly workerId: string;
+  private readonly bindings = new Map<string, JobBinding>();
+  private unsubscribe: (() => Promise<void>) | undefined;
   private readonly leaseMs: number;
   private readonly concurrency: number;
   private readonly maxAttempts: number;
@@ -157,7 +105,8 @@ export class TimerEngine {
   private readonly inflight = new Map<number, { token: string; done: Promise<void> }>();
   private cronTask: ScheduledTask | undefined;
   private ticking: Promise<number> | undefined;
-  private tickAgain = false;
+  /** Callers that asked for a claim while one was running: they get the next one. */
+  private tickAgain: { promise: Promise<number>; resolve: (started: number) => void } | undefined;
   private stopping = false;
   /** The last claim filled every free slot, so more rows may be due: claim again as slots free up. */
   private backlog = false;
@@ -170,6 +119,11 @@ export class TimerEngine {
     this.concurrency = options.concurrency ?? 16;
     this.maxAttempts = options.maxAttempts ?? 25;
     this.backoffMs = options.backoffMs ?? defaultBackoff;
+    for (const binding of options.jobs) {
+      if (this.bindings.has(binding.type.kind))
+        throw new Error(`job kind "${binding.type.kind}" has two handlers`);
+      this.bindings.set(binding.type.kind, binding);
+    }
   }
 
   /** Ticks every second with node-cron until stop(). */
@@ -180,26 +134,42 @@ export class TimerEngine {
   }
 
   /**
+   * Wakes up whenever a transaction that scheduled a job commits (on any replica), instead of waiting for
+   * the next tick. The tick stays as the safety net (a lost notification, a connection pooler that drops
+   * LISTEN).
+   */
+  async listen(subscribe: Subscribe): Promise<void> {
+    this.unsubscribe ??= await subscribe(JOBS_CHANNEL, () => void this.kick());
+  }
+
+  /**
    * Claims and starts due rows now, without waiting for the next cron tick (used right after a commit
    * that scheduled work). Resolves when the claimed rows have been started, not finished.
    */
   kick(): Promise<number> {
     if (this.stopping) return Promise.resolve(0);
     if (this.ticking) {
-      this.tickAgain = true;
-      return this.ticking;
+      // A claim is running, but it may have looked before this call's work was committed: one more claim
+      // follows it, and every caller meanwhile waits for that one.
+      if (!this.tickAgain) {
+        let resolve: (n: number) => void = () => {};
+        const promise = new Promise<number>((r) => {
+          resolve = r;
+        });
+        this.tickAgain = { promise, resolve };
+      }
+      return this.tickAgain.promise;
     }
     this.ticking = this.claimAndStart()
       .catch((err: unknown) => {
-        this.options.logger.error('timer tick failed', err);
+        this.options.logger.error({ err }, 'job tick failed');
         return 0;
       })
       .finally(() => {
         this.ticking = undefined;
-        if (this.tickAgain) {
-          this.tickAgain = false;
-          void this.kick();
-        }
+        const again = this.tickAgain;
+        this.tickAgain = undefined;
+        if (again) void this.kick().then(again.resolve);
       });
     return this.ticking;
   }
@@ -217,6 +187,9 @@ export class TimerEngine {
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     await this.cronTask?.destroy();
+    await this.unsubscribe?.().catch((err: unknown) =>
+      this.options.logger.warn({ err }, 'could not stop listening for job notifications'),
+    );
     await this.ticking;
     const running = [...this.inflight.values()].map((r) => r.done);
     let timer: NodeJS.Timeout | undefined;
@@ -248,7 +221,7 @@ export class TimerEngine {
     }
   }
 
-  private async claim(limit: number): Promise<TimerRow[]> {
+  private async claim(limit: number): Promise<JobRow[]> {
     const { db, clock } = this.options;
     const now = clock.now();
     const token = `${this.workerId}:${randomUUID()}`;
@@ -270,13 +243,16 @@ export class TimerEngine {
       .returning();
   }
 
-  private startRow(row: TimerRow): void {
+  private startRow(row: JobRow): void {
     const token = row.leaseToken as string;
-    const done = this.runRow(row, token)
+    const log = this.options.logger.child({
+      job_kind: row.kind,
+      job_key: row.key,
+      ...(typeof row.payload.incidentId === 'string' ? { incident_id: row.payload.incidentId } : {}),
+    });
+    const done = this.runRow(row, token, log)
       // The row stays leased; it is retried when the lease runs out (e.g. the database was unreachable).
-      .catch((err: unknown) =>
-        this.options.logger.error(`timer ${row.key}: could not record the outcome`, err),
-      )
+      .catch((err: unknown) => log.error({ err }, 'could not record the outcome of the job'))
       .finally(() => {
         this.inflight.delete(row.id);
         // Without this a tick would start at most `concurrency` rows and leave the rest for the next second.
@@ -285,23 +261,50 @@ export class TimerEngine {
     this.inflight.set(row.id, { token, done });
   }
 
-  private async runRow(row: TimerRow, token: string): Promise<void> {
-    const { db, clock, logger, handlers } = this.options;
+  private async runRow(row: JobRow, token: string, log: Logger): Promise<void> {
+    const { db, clock } = this.options;
     const mine = and(eq(timers.id, row.id), eq(timers.leaseToken, token));
-    const handler = handlers[row.kind];
+    const park = (reason: string) =>
+      db
+        .update(timers)
+        .set({ status: 'failed', leaseToken: null, lastError: reason, finishedAt: clock.now() })
+        .where(mine)
+        .returning({ id: timers.id });
+    const binding = this.bindings.get(row.kind);
+    if (!binding) {
+      log.error(`parked: no handler for job kind "${row.kind}"`);
+      await park(`no handler for job kind "${row.kind}"`);
+      return;
+    }
+    // A payload written by another version (a renamed field) is parked with the reason, never crashed on.
+    const parsed = binding.type.payload.safeParse(row.payload);
+    if (!parsed.success) {
+      const reason = `payload does not parse: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`;
+      log.error({ payload: row.payload }, `parked: ${reason}`);
+      await park(reason);
+      return;
+    }
+    const payload = parsed.data;
+    const ctx: JobContext = {
+      key: row.key as JobKey,
+      id: row.id,
+      attempt: row.attempts,
+      createdAt: row.createdAt,
+      now: () => clock.now(),
+      log,
+    };
     // Keep the lease while a slow handler runs, so another replica does not start it a second time.
     const heartbeat = setInterval(
       () => {
         db.update(timers)
           .set({ dueAt: new Date(clock.now().getTime() + this.leaseMs) })
           .where(mine)
-          .catch((err: unknown) => logger.warn(`lease extension failed for timer ${row.id}`, err));
+          .catch((err: unknown) => log.warn({ err }, 'lease extension failed'));
       },
       Math.max(100, Math.floor(this.leaseMs / 3)),
     );
     try {
-      if (!handler) throw new PermanentError('unknown_kind', `no handler for timer kind "${row.kind}"`);
-      await handler.run(row, { attempt: row.attempts, now: () => clock.now() });
+      await binding.handler.run(payload, ctx);
       clearInterval(heartbeat);
       await this.completions.add(row.id, token);
     } catch (caught) {
@@ -309,16 +312,12 @@ export class TimerEngine {
       const error = caught instanceof Error ? caught : new Error(String(caught));
       const giveUp = error instanceof PermanentError || row.attempts >= this.maxAttempts;
       if (giveUp) {
-        logger.error(`timer ${row.key} failed for good after ${row.attempts} attempt(s): ${error.message}`);
-        const parked = await db
-          .update(timers)
-          .set({ status: 'failed', leaseToken: null, lastError: error.message, finishedAt: clock.now() })
-          .where(mine)
-          .returning({ id: timers.id });
+        log.error({ err: error }, `job failed for good after ${row.attempts} attempt(s): ${error.message}`);
+        const parked = await park(error.message);
         // Only the lease holder reports, so a failure is announced once.
-        if (parked.length > 0 && handler?.onGiveUp) {
-          await handler.onGiveUp(row, error).catch((err: unknown) => {
-            logger.error(`reporting the failure of timer ${row.key} failed`, err);
+        if (parked.length > 0 && binding.handler.onGiveUp) {
+          await binding.handler.onGiveUp(payload, error, ctx).catch((err: unknown) => {
+            log.error({ err }, 'reporting the failure of the job failed');
           });
         }
         return;
@@ -327,9 +326,7 @@ export class TimerEngine {
         error instanceof RetryableError && error.retryAfterMs !== undefined
           ? error.retryAfterMs
           : this.backoffMs(row.attempts);
-      logger.warn(
-        `timer ${row.key} attempt ${row.attempts} failed, retrying in ${delay} ms: ${error.message}`,
-      );
+      log.warn(`attempt ${row.attempts} failed, retrying in ${delay} ms: ${error.message}`);
       await db
         .update(timers)
         .set({ dueAt: new Date(clock.now().getTime() + delay), leaseToken: null, lastError: error.message })

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { PermanentError, UserError } from '../errors.js';
+import { type IncidentChat, MESSAGE_MARKER } from '../incidents/chat.js';
+import { eventNotice, invite, post, refreshCard } from '../incidents/notify.js';
+import { findIncident } from '../incidents/queries.js';
+import { assertOpen, type IncidentDeps, type Locked, withIncident } from '../incidents/unit-of-work.js';
+import { handle, type JobBinding, jobKey, jobType, scheduleOnce } from '../jobs/job.js';
+import { recordEvent } from '../timeline/timeline.js';
+
+/**
+ * Paging people: a tier of a policy, or `/incident page @person …` by hand. A page is one timeline event
+ * (`paged`), a post in the channel saying who was paged, one `page.deliver` job per person (a DM with an
+ * Acknowledge button, once, even across a crash) and an invite of them all to the channel. The DM never
+ * waits for the channel: a page must not depend on Slack letting us create one. Everything is keyed per
+ * page and per person, so a re-run adds nothing.
+ */
+
+/** `/incident page`: the targets are expanded (user groups to their members) when the job runs. */
+export const pageTargetsJob = jobType(
+  'page.targets',
+  z.object({
+    incidentId: z.uuid(),
+    targets: z.array(z.string()).min(1),
+    label: z.string(),
+    actorId: z.string(),
+    reason: z.string().nullable(),
+  }),
+);
+
+/** One page to one person: a DM saying what the `paged` event says. */
+export const pageDeliverJob = jobType(
+  'page.deliver',
+  z.object({ incidentId: z.uuid(), userId: z.string(), eventId: z.number().int() }),
+);
+
+export const pageKeys = {
+  manual: (incidentId: string, at: Date, actorId: string) =>
+    jobKey('incident', incidentId, 'page', 'manual', at.getTime(), actorId),
+  deliver: (incidentId: string, page: string, userId: string) =>
+    jobKey('incident', incidentId, 'page', page, userId),
+};
+
+/** People behind a list of user and user-group ids (groups expanded), without the bot. */
+export async function expandTargets(chat: IncidentChat, targets: string[]): Promise<string[]> {
+  const bot = await chat.botUserId();
+  const users: string[] = [];
+  for (const target of targets) {
+    const members = target.startsWith('S') ? await chat.usergroupMembers(target) : [target];
+    for (const u of members) if (u !== bot && !users.includes(u)) users.push(u);
+  }
+  return users;
+}
+
+/** Records one page and schedules its channel post, its DMs and its invites, once each. */
+export async function schedulePages(
+  l: Locked,
+  page: { key: string; label: string; users: string[]; reason: string | null; actorId: string | null },
+): Promise<void> {
+  const eventId = await recordEvent(l.tx, {
+    incidentId: l.incident.id,
+    kind: 'paged',
+    actorId: page.actorId,
+    at: l.now,
+    data: { label: page.label, users: page.users, reason: page.reason },
+  });
+  for (const userId of page.users) {
+    await scheduleOnce(
+      l.tx,
+      pageDeliverJob,
+      {
+        key: pageKeys.deliver(l.incident.id, page.key, userId),
+        dueAt: l.now,
+        payload: { incidentId: l.incident.id, userId, eventId },
+      },
+      l.now,
+    );
+  }
+  await post(l, `page:${page.key}`, 'channel', eventId);
+  if (page.users.length > 0) await invite(l, `page:${page.key}`, page.users);
+  await refreshCard(l);
+}
+
+/** Pages people (and user groups) by hand, with the same DM, invite and Acknowledge flow as a tier. */
+export async function pagePeople(
+  deps: IncidentDeps,
+  input: { incidentId: string; actorId: string; targets: string[]; reason?: string },
+) {
+  if (input.targets.length === 0) throw new UserError('nobody', 'Name at least one person or group to page.');
+  return withIncident(deps, input.incidentId, async (l) => {
+    assertOpen(l);
+    await scheduleOnce(
+      l.tx,
+      pageTargetsJob,
+      {
+        key: pageKeys.manual(l.incident.id, l.now, input.actorId),
+        dueAt: l.now,
+        payload: {
+          incidentId: l.incident.id,
+          targets: input.targets,
+          label: `by <@${input.actorId}>`,
+          actorId: input.actorId,
+          reason: input.reason ?? null,
+        },
+      },
+      l.now,
+    );
+  });
+}
+
+export interface PageDeps {
+  db: Db;
+  chat: IncidentChat;
+  clock: IncidentDeps['clock'];
+}
+
+export function pageJobs(deps: PageDeps): JobBinding[] {
+  return [
+    handle(pageTargetsJob, {
+      async run(p, ctx) {
+        const users = await expandTargets(deps.chat, p.targets);
+        await withIncident(deps, p.incidentId, async (l) => {
+          if (l.incident.status === 'resolved') return;
+          await schedulePages(l, {
+            key: `manual:${ctx.id}`,
+            label: p.label,
+            users,
+            reason: p.reason,
+            actorId: p.actorId,
+          });
+        });
+      },
+    }),
+
+    handle(pageDeliverJob, {
+      async run(p, ctx) {
+        const incident = await findIncident(deps.db, p.incidentId);
+        if (!incident || incident.status === 'resolved') return;
+        const dm = await deps.chat.openDm(p.userId);
+        const marker = { type: MESSAGE_MARKER.page, id: ctx.key };
+        const sent =
+          ctx.attempt > 1
+            ? await deps.chat.findMarked(dm, marker, ctx.createdAt).catch(() => undefined)
+            : undefined;
+        if (sent) return;
+        const notice = await eventNotice(deps.db, incident, p.eventId, 'person');
+        if (notice) await deps.chat.post(dm, notice, { marker });
+      },
+      async onGiveUp(p, error) {
+        if (!(await findIncident(deps.db, p.incidentId))) return;
+        await recordEvent(deps.db, {
+          incidentId: p.incidentId,
+          kind: 'side_effect_failed',
+          at: deps.clock.now(),
+          data: {
+            step: `paging <@${p.userId}>`,
+            error: error instanceof PermanentError ? error.code : error.message,
+          },
+        });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import type { IncidentConfig } from '../config.js';
+import type { Db } from '../db/client.js';
+import { UserError } from '../errors.js';
+import type { IncidentChat } from '../incidents/chat.js';
+import { findIncident } from '../incidents/queries.js';
+import { severityOf } from '../incidents/rules.js';
+import {
+  assertOpen,
+  type EscalationControl,
+  type IncidentDeps,
+  type Locked,
+  updateIncident,
+  withIncident,
+} from '../incidents/unit-of-work.js';
+import { cancelJobs, handle, type JobBinding, jobKey, jobKeyPrefix, jobType, schedule } from '../jobs/job.js';
+import { recordEvent } from '../timeline/timeline.js';
+import { expandTargets, schedulePages } from './pages.js';
+import { planEscalation, reschedule } from './plan.js';
+
+/**
+ * Escalation policies at work: an incident whose severity names a policy pages it tier by tier, each
+ * step a durable job (`escalation.step`), until someone acknowledges, the incident leaves `investigating`
+ * or it is resolved. Steps are keyed per incident and step, so re-planning is an upsert and stopping is
+ * one cancel; the incident records which policy runs, since when, and how many steps have paged.
+ */
+
+export const stepJob = jobType(
+  'escalation.step',
+  z.object({
+    incidentId: z.uuid(),
+    /** Index into the policy's plan (tiers × rounds). */
+    index: z.number().int().min(0),
+    policy: z.string(),
+    /** Paged by `/incident escalate`: pages even after an acknowledgement. */
+    manual: z.boolean().optional(),
+    by: z.string().optional(),
+    reason: z.string().nullable().optional(),
+  }),
+);
+
+export const stepKeys = {
+  all: (incidentId: string) => jobKeyPrefix('incident', incidentId, 'escalation'),
+  step: (incidentId: string, index: number) => jobKey('incident', incidentId, 'escalation', index),
+};
+
+/** Plans the severity's policy from now (tier 1 at once when its `after` is 0m), replacing any running one. */
+async function start(l: Locked, config: IncidentConfig): Promise<void> {
+  await cancelJobs(l.tx, stepKeys.all(l.incident.id), l.now);
+  const name = severityOf(config, l.incident.severity)?.escalationPolicy;
+  const policy = name ? config.escalationPolicies[name] : undefined;
+  await updateIncident(l, {
+    escalationPolicy: policy?.name ?? null,
+    escalationStartedAt: policy ? l.now : null,
+    escalationStep: 0,
+  });
+  if (!policy) return;
+  for (const { step, dueAt } of reschedule(planEscalation(policy), 0, l.now)) {
+    await schedule(
+      l.tx,
+      stepJob,
+      {
+        key: stepKeys.step(l.incident.id, step.index),
+        dueAt,
+        payload: { incidentId: l.incident.id, index: step.index, policy: policy.name },
+      },
+      l.now,
+    );
+  }
+}
+
+/** What incidents call at the points of their lifecycle where paging starts, changes or stops. */
+export function escalationControl(config: IncidentConfig): EscalationControl {
+  return {
+    declared: (l) => start(l, config),
+    async severityChanged(l) {
+      const policy = severityOf(config, l.incident.severity)?.escalationPolicy ?? null;
+      if (!l.incident.acknowledgedAt && policy !== l.incident.escalationPolicy) await start(l, config);
+    },
+    stop: (l) => cancelJobs(l.tx, stepKeys.all(l.incident.id), l.now),
+  };
+}
+
+/** `/incident escalate`: pages the next tier now; the tiers after it keep their rhythm from now. */
+export async function escalateNow(
+  deps: IncidentDeps,
+  input: { incidentId: string; actorId: string; reason?: string },
+) {
+  return withIncident(deps, input.incidentId, async (l) => {
+    assertOpen(l);
+    const name =
+      l.incident.escalationPolicy ?? severityOf(deps.config, l.incident.severity)?.escalationPolicy;
+    const policy = name ? deps.config.escalationPolicies[name] : undefined;
+    if (!policy) {
+      throw new UserError(
+        'no_policy',
+        `${l.incident.severity} has no escalation policy. Page people directly with \`/incident page @person\`.`,
+      );
+    }
+    const steps = planEscalation(policy);
+    const next = l.incident.escalationPolicy === policy.name ? l.incident.escalationStep : 0;
+    if (next >= steps.length) {
+      throw new UserError(
+        'all_paged',
+        'Every tier has been paged. Page more people with `/incident page @person`.',
+      );
+    }
+    await deps.escalation.stop(l);
+    if (l.incident.escalationPolicy !== policy.name) {
+      await updateIncident(l, {
+        escalationPolicy: policy.name,
+        escalationStartedAt: l.now,
+        escalationStep: 0,
+      });
+    }
+    // After an acknowledgement only the asked-for tier is paged; otherwise the automatic steps continue.
+    const plan = reschedule(steps, next, l.now).slice(0, l.incident.acknowledgedAt ? 1 : undefined);
+    for (const [n, { step, dueAt }] of plan.entries()) {
+      await schedule(
+        l.tx,
+        stepJob,
+        {
+          key: stepKeys.step(l.incident.id, step.index),
+          dueAt,
+          payload: {
+            incidentId: l.incident.id,
+            index: step.index,
+            policy: policy.name,
+            ...(n === 0 ? { manual: true, by: input.actorId, reason: input.reason ?? null } : {}),
+          },
+        },
+        l.now,
+      );
+    }
+    const tier = (steps[next]?.tier ?? 0) + 1;
+    await recordEvent(l.tx, {
+      incidentId: l.incident.id,
+      kind: 'escalated',
+      actorId: input.actorId,
+      at: l.now,
+      data: { tier, reason: input.reason ?? null },
+    });
+    return { tier };
+  });
+}
+
+export interface StepDeps {
+  db: Db;
+  chat: IncidentChat;
+  config: IncidentConfig;
+  clock: IncidentDeps['clock'];
+}
+
+export function stepJobs(deps: StepDeps): JobBinding[] {
+  return [
+    handle(stepJob, {
+      async run(p) {
+        const stillDue = (i: {
+          status: string;
+          acknowledgedAt: Date | null;
+          escalationPolicy: string | null;
+          escalationStep: number;
+        }) =>
+          i.status !== 'resolved' &&
+          (p.manual || !i.acknowledgedAt) &&
+          i.escalationPolicy === p.policy &&
+          p.index >= i.escalationStep;
+        const incident = await findIncident(deps.db, p.incidentId);
+        const policy = deps.config.escalationPolicies[p.policy];
+        const step = policy ? planEscalation(policy)[p.index] : undefined;
+        if (!incident || !step || !stillDue(incident)) return;
+        // Slack first, outside the lock; the lock then checks again that the step still applies.
+        const users = await expandTargets(deps.chat, step.notify);
+        await withIncident(deps, p.incidentId, async (l) => {
+          if (!stillDue(l.incident)) return;
+          await updateIncident(l, { escalationStep: p.index + 1 });
+          const label = `tier ${step.tier + 1}${step.round > 0 ? ` (round ${step.round + 1})` : ''}`;
+          // Keyed by the escalation run too: a later escalation (after a severity change) pages afresh.
+          const run = l.incident.escalationStartedAt?.getTime() ?? 0;
+          await schedulePages(l, {
+            key: `step:${run}:${p.index}`,
+            label,
+            users,
+            reason: p.reason ?? null,
+            actorId: p.by ?? null,
+          });
+        });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,275 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { IncidentConfig } from '../config.js';
+import type { Db } from '../db/client.js';
+import { type IncidentRow, incidents } from '../db/schema.js';
+import { PermanentError, RetryableError } from '../errors.js';
+import {
+  handle,
+  isPending,
+  type JobBinding,
+  type JobContext,
+  jobKey,
+  jobType,
+  schedule,
+  scheduleOnce,
+} from '../jobs/job.js';
+import { findEvent, recordEvent } from '../timeline/timeline.js';
+import { type IncidentChat, type IncidentNotice, MESSAGE_MARKER } from './chat.js';
+import { currentRoles, findIncident, findTask, openTaskCount, toSnapshot } from './queries.js';
+import { setupKey } from './setup.js';
+import type { Locked } from './unit-of-work.js';
+
+/**
+ * How a change to a running incident reaches Slack: three job types, scheduled inside the change's
+ * transaction and run after it commits.
+ *
+ * - `incident.refresh` re-renders the pinned card (and the topic, only when it changed) from the committed
+ *   state; one job per incident, re-armed by every change, so the last render always shows the last state.
+ * - `incident.post` tells the channel, the announcement thread or one person about one timeline event; the
+ *   key says what caused it, so a key already used posts nothing.
+ * - `incident.invite` brings people into the incident channel.
+ *
+ * Each waits (retries every 2 s) while the setup job is still making the channel, card or announcement it
+ * needs, and each is idempotent on retry: a post first looks for its own marked copy.
+ */
+
+export const POST_TARGETS = ['channel', 'announcement', 'dm'] as const;
+/** Where an `incident.post` job posts. `announcement` threads under the incident's announcement. */
+export type PostTarget = (typeof POST_TARGETS)[number];
+
+const incidentId = z.uuid();
+
+export const refreshJob = jobType('incident.refresh', z.object({ incidentId }));
+export const postJob = jobType(
+  'incident.post',
+  z
+    .object({
+      incidentId,
+      target: z.enum(POST_TARGETS),
+      /** For `dm`: who. */
+      userId: z.string().optional(),
+      /** The timeline event the message is about. */
+      eventId: z.number().int(),
+    })
+    .refine((p) => p.target !== 'dm' || !!p.userId, { message: 'a dm needs a userId', path: ['userId'] }),
+);
+export const inviteJob = jobType('incident.invite', z.object({ incidentId, userIds: z.array(z.string()) }));
+
+export const notifyKeys = {
+  refresh: (id: string) => jobKey('incident', id, 'refresh'),
+  /** `what` names the cause, e.g. `update:12:announcement`; one post per key, ever. */
+  post: (id: string, what: string) => jobKey('incident', id, 'post', what),
+  invite: (id: string, what: string) => jobKey('incident', id, 'invite', what),
+};
+
+// ── Scheduling (inside a use-case's transaction) ────────────────────────────────────────────────────
+
+/**
+ * What the incident's setup has not made yet and a job needs: such a job waits for setup to wake it. The
+ * caller holds the incident's row lock, as setup does when it records what it made, so no wake is missed.
+ */
+const afterSetup = (l: Locked, ready: boolean) => (ready ? undefined : setupKey(l.incident.id));
+
+/** Re-renders the card and topic after this transaction commits (after setup, if the card is not posted yet). */
+export function refreshCard(l: Locked): Promise<void> {
+  const id = l.incident.id;
+  return schedule(
+    l.tx,
+    refreshJob,
+    {
+      key: notifyKeys.refresh(id),
+      dueAt: l.now,
+      payload: { incidentId: id },
+      after: afterSetup(l, !!l.incident.cardTs),
+    },
+    l.now,
+  );
+}
+
+/** Tells `target` about a timeline event, once per `what`. */
+export function post(
+  l: Locked,
+  what: string,
+  target: PostTarget,
+  eventId: number,
+  userId?: string,
+): Promise<void> {
+  const id = l.incident.id;
+  const ready =
+    target === 'dm' ||
+    (target === 'channel' && !!l.incident.channelId) ||
+    (target === 'announcement' && (!!l.incident.announcementTs || l.incident.announceSettled));
+  return scheduleOnce(
+    l.tx,
+    postJob,
+    {
+      key: notifyKeys.post(id, what),
+      dueAt: l.now,
+      payload: { incidentId: id, target, eventId, ...(userId ? { userId } : {}) },
+      after: afterSetup(l, ready),
+    },
+    l.now,
+  );
+}
+
+/** Tells the channel and, unless the incident is private or a test, the announcement thread. */
+export async function postEverywhere(
+  config: Pick<IncidentConfig, 'announcementsChannel'>,
+  l: Locked,
+  what: string,
+  eventId: number,
+): Promise<void> {
+  await post(l, `${what}:channel`, 'channel', eventId);
+  if (config.announcementsChannel && !l.incident.isPrivate && !l.incident.isTest) {
+    await post(l, `${what}:announcement`, 'announcement', eventId);
+  }
+}
+
+/** Invites people to the incident channel, once per `what`. */
+export function invite(l: Locked, what: string, userIds: string[]): Promise<void> {
+  const id = l.incident.id;
+  return scheduleOnce(
+    l.tx,
+    inviteJob,
+    {
+      key: notifyKeys.invite(id, what),
+      dueAt: l.now,
+      payload: { incidentId: id, userIds },
+      after: afterSetup(l, !!l.incident.channelId),
+    },
+    l.now,
+  );
+}
+
+// ── Handlers ─────────────────────────────────────────────────────────────────────────────────────────
+
+export interface NotifyDeps {
+  db: Db;
+  chat: IncidentChat;
+  clock: Clock;
+}
+
+const WAIT_FOR_SETUP_MS = 2000;
+
+/** Waits for the setup job, or gives up quietly if setup ended without what we need (it has said why). */
+async function waitForSetup(db: Db, incident: IncidentRow, what: string): Promise<void> {
+  if (await isPending(db, setupKey(incident.id)))
+    throw new RetryableError(`waiting for the ${what}`, WAIT_FOR_SETUP_MS);
+}
+
+/** The notice telling `audience` about one timeline event, from the committed state; undefined if it is gone. */
+export async function eventNotice(
+  db: Db,
+  incident: IncidentRow,
+  eventId: number,
+  audience: 'channel' | 'person',
+): Promise<IncidentNotice | undefined> {
+  const event = await findEvent(db, incident.id, eventId);
+  if (!event) return undefined;
+  const [roles, open] = [await currentRoles(db, incident.id), await openTaskCount(db, incident.id)];
+  const taskNumber =
+    event.kind === 'task_completed' || event.kind === 'task_assigned'
+      ? event.data.number
+      : event.kind === 'reminded'
+        ? event.data.number
+        : undefined;
+  const task = taskNumber === undefined ? undefined : await findTask(db, incident.id, taskNumber);
+  return {
+    kind: 'event',
+    incident: toSnapshot(incident, roles, open),
+    event,
+    audience,
+    ...(task ? { task } : {}),
+  };
+}
+
+function recordFailure(deps: NotifyDeps, step: string) {
+  return async (payload: { incidentId: string }, error: Error, ctx: JobContext) => {
+    if (!(await findIncident(deps.db, payload.incidentId))) return;
+    await recordEvent(deps.db, {
+      incidentId: payload.incidentId,
+      kind: 'side_effect_failed',
+      at: deps.clock.now(),
+      data: { step, error: error instanceof PermanentError ? error.code : error.message, job: ctx.key },
+    });
+  };
+}
+
+export function notifyJobs(deps: NotifyDeps): JobBinding[] {
+  const { db, chat } = deps;
+  return [
+    handle(refreshJob, {
+      async run(p) {
+        const incident = await findIncident(db, p.incidentId);
+        if (!incident) return;
+        if (!incident.cardTs || !incident.channelId) return waitForSetup(db, incident, 'card');
+        const [roles, open] = [await currentRoles(db, incident.id), await openTaskCount(db, incident.id)];
+        const snapshot = toSnapshot(incident, roles, open);
+        await chat.update(
+          { channel: incident.channelId, ts: incident.cardTs },
+          { kind: 'card', incident: snapshot },
+        );
+        const topic = chat.topic(snapshot);
+        if (topic !== incident.lastTopic) {
+          await chat.setTopic(incident.channelId, topic);
+          await db.update(incidents).set({ lastTopic: topic }).where(eq(incidents.id, incident.id));
+        }
+      },
+      onGiveUp: recordFailure(deps, 'updating the card'),
+    }),
+
+    handle(postJob, {
+      async run(p, ctx) {
+        const incident = await findIncident(db, p.incidentId);
+        if (!incident) return;
+        let channel: string | undefined;
+        let threadTs: string | undefined;
+        switch (p.target) {
+          case 'dm':
+            // The DM channel's id lets a retry look for the message it may already have sent.
+            channel = await chat.openDm(p.userId as string);
+            break;
+          case 'channel':
+            if (!incident.channelId) return waitForSetup(db, incident, 'channel');
+            channel = incident.channelId;
+            break;
+          case 'announcement':
+            if (!incident.announcementTs || !incident.announcementChannelId) {
+              // No announcement to thread under: wait for setup, or skip if it was never made.
+              if (!incident.announceSettled) await waitForSetup(db, incident, 'announcement');
+              return;
+            }
+            channel = incident.announcementChannelId;
+            threadTs = incident.announcementTs;
+            break;
+        }
+        const marker = { type: MESSAGE_MARKER.post, id: ctx.key };
+        if (!channel) return;
+        if (ctx.attempt > 1) {
+          // An earlier attempt may have posted and died before recording it.
+          const found = await chat.findMarked(channel, marker, ctx.createdAt).catch((err: unknown) => {
+            if (err instanceof PermanentError) return undefined;
+            throw err;
+          });
+          if (found) return;
+        }
+        const notice = await eventNotice(db, incident, p.eventId, p.target === 'dm' ? 'person' : 'channel');
+        if (notice) await chat.post(channel, notice, { threadTs, marker });
+      },
+      onGiveUp: recordFailure(deps, 'posting a message'),
+    }),
+
+    handle(inviteJob, {
+      async run(p) {
+        const incident = await findIncident(db, p.incidentId);
+        if (!incident) return;
+        if (!incident.channelId) return waitForSetup(db, incident, 'channel');
+        const bot = await chat.botUserId();
+        for (const user of p.userIds) if (user !== bot) await chat.invite(incident.channelId, user);
+      },
+      onGiveUp: recordFailure(deps, 'inviting to the channel'),
+    }),
+  ];
+}

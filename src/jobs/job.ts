@@ -1,0 +1,170 @@
+import { and, eq, isNull, like } from 'drizzle-orm';
+import type { z } from 'zod';
+import type { Db, Tx } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import { timers } from './table.js';
+
+/**
+ * What a capability needs to say "this must happen": a job type (kind + the zod schema of its payload), a
+ * key that says what the job is for, and when. Each capability defines its job types, key builders and
+ * handlers together in its own folder; the engine knows none of them. Payloads carry ids and small facts,
+ * never rendered messages: the handler reads the committed state when it runs.
+ */
+
+export interface JobType<P> {
+  readonly kind: string;
+  readonly payload: z.ZodType<P>;
+}
+
+export function jobType<S extends z.ZodType>(kind: string, payload: S): JobType<z.output<S>> {
+  return { kind, payload: payload as unknown as z.ZodType<z.output<S>> };
+}
+
+declare const brand: unique symbol;
+/** The full key of one job, e.g. `incident:<id>:refresh`: scheduling the same key again re-plans that job. */
+export type JobKey = string & { readonly [brand]: 'JobKey' };
+/** A key prefix ending in `:`, e.g. `incident:<id>:escalation:`: cancels a family of jobs. */
+export type JobKeyPrefix = string & { readonly [brand]: 'JobKeyPrefix' };
+
+export const jobKey = (...parts: (string | number)[]): JobKey => parts.join(':') as JobKey;
+export const jobKeyPrefix = (...parts: (string | number)[]): JobKeyPrefix =>
+  `${parts.join(':')}:` as JobKeyPrefix;
+
+export interface Scheduled<P> {
+  key: JobKey;
+  dueAt: Date;
+  payload: P;
+  /**
+   * A job whose progress this one needs first (an incident's setup, for a post that needs its channel).
+   * The job then runs when that job calls `wakeWaiters`, or `WAIT_FALLBACK_MS` after `dueAt` should the
+   * wake be lost. Decide it, and wake, under a lock both sides take (the incident's row), so that a wake
+   * cannot slip between "not there yet" and the wait.
+   */
+  after?: JobKey;
+}
+
+/** How long a waiting job waits when the job it waits for never wakes it. */
+export const WAIT_FALLBACK_MS = 2000;
+
+const dueOf = (job: Scheduled<unknown>) =>
+  job.after ? new Date(job.dueAt.getTime() + WAIT_FALLBACK_MS) : job.dueAt;
+
+/**
+ * Creates or re-plans the job with this key (an upsert: re-planning never makes a second job). Runs inside
+ * the caller's transaction, so the job commits with the change that needs it; the commit wakes the
+ * engines (a trigger NOTIFYs them, see drizzle/0004).
+ */
+export async function schedule<P>(
+  tx: Db | Tx,
+  type: JobType<P>,
+  job: Scheduled<P>,
+  now: Date,
+): Promise<void> {
+  const values = {
+    key: job.key,
+    kind: type.kind,
+    payload: type.payload.parse(job.payload) as Record<string, unknown>,
+    status: 'pending' as const,
+    scheduledFor: job.dueAt,
+    dueAt: dueOf(job),
+    attempts: 0,
+    leaseToken: null,
+    waitingFor: job.after ?? null,
+    lastError: null,
+    createdAt: now,
+    finishedAt: null,
+  };
+  const { createdAt: _createdAt, ...update } = values;
+  await tx.insert(timers).values(values).onConflictDoUpdate({ target: timers.key, set: update });
+}
+
+/** Creates the job unless one with this key exists already (in any state): for work that must happen once. */
+export async function scheduleOnce<P>(
+  tx: Db | Tx,
+  type: JobType<P>,
+  job: Scheduled<P>,
+  now: Date,
+): Promise<void> {
+  await tx
+    .insert(timers)
+    .values({
+      key: job.key,
+      kind: type.kind,
+      payload: type.payload.parse(job.payload) as Record<string, unknown>,
+      scheduledFor: job.dueAt,
+      dueAt: dueOf(job),
+      waitingFor: job.after ?? null,
+      createdAt: now,
+    })
+    .onConflictDoNothing({ target: timers.key });
+}
+
+/** Makes the jobs waiting for `awaited` due now; returns how many. */
+export async function wakeWaiters(tx: Db | Tx, awaited: JobKey, now: Date): Promise<number> {
+  const rows = await tx
+    .update(timers)
+    .set({ dueAt: now, waitingFor: null })
+    // A waiter that is running (claimed after its fallback) keeps its lease: never make it due twice.
+    .where(and(eq(timers.status, 'pending'), eq(timers.waitingFor, awaited), isNull(timers.leaseToken)))
+    .returning({ id: timers.id });
+  return rows.length;
+}
+
+/** Cancels the pending job with exactly this key; returns whether there was one. */
+export async function cancelJob(tx: Db | Tx, key: JobKey, now: Date): Promise<boolean> {
+  const rows = await tx
+    .update(timers)
+    .set({ status: 'cancelled', leaseToken: null, finishedAt: now })
+    .where(and(eq(timers.status, 'pending'), eq(timers.key, key)))
+    .returning({ id: timers.id });
+  return rows.length > 0;
+}
+
+/** Cancels every pending job whose key starts with `prefix`; returns how many. */
+export async function cancelJobs(tx: Db | Tx, prefix: JobKeyPrefix, now: Date): Promise<number> {
+  const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const rows = await tx
+    .update(timers)
+    .set({ status: 'cancelled', leaseToken: null, finishedAt: now })
+    .where(and(eq(timers.status, 'pending'), like(timers.key, `${escaped}%`)))
+    .returning({ id: timers.id });
+  return rows.length;
+}
+
+/** Whether the job with this key is still to run (or running). */
+export async function isPending(db: Db | Tx, key: JobKey): Promise<boolean> {
+  const [row] = await db
+    .select({ id: timers.id })
+    .from(timers)
+    .where(and(eq(timers.key, key), eq(timers.status, 'pending')));
+  return !!row;
+}
+
+export interface JobContext {
+  key: JobKey;
+  /** The job's row id: unique per job, for naming what the job itself schedules. */
+  id: number;
+  /** The attempt number, 1 for the first run. */
+  attempt: number;
+  /** When the job was first scheduled (a retried post looks for its own copy since then). */
+  createdAt: Date;
+  now(): Date;
+  /** Carries job_kind, job_key and, when the payload names one, incident_id. */
+  log: Logger;
+}
+
+export interface JobHandler<P> {
+  run(payload: P, ctx: JobContext): Promise<void>;
+  /** Called once when the engine gives up on a job (permanent error or too many attempts). */
+  onGiveUp?(payload: P, error: Error, ctx: JobContext): Promise<void>;
+}
+
+/** A job type with its handler, as the engine is given it. */
+export interface JobBinding {
+  type: JobType<unknown>;
+  handler: JobHandler<unknown>;
+}
+
+export function handle<P>(type: JobType<P>, handler: JobHandler<NoInfer<P>>): JobBinding {
+  return { type: type as JobType<unknown>, handler: handler as JobHandler<unknown> };
+}

@@ -1,0 +1,70 @@
+import type { IncidentConfig } from '../config.js';
+import type { ChatMessageRef, IncidentChat, IncidentNotice, MessageMarker } from '../incidents/chat.js';
+import type { IncidentSnapshot } from '../incidents/queries.js';
+import type { SlackGateway } from './gateway.js';
+import { incidentTopic } from './views/card.js';
+import { renderNotice } from './views/notices.js';
+
+/**
+ * The Slack side of `IncidentChat`: incidents' jobs say what to tell whom (a notice, as data); this renders
+ * it with the pure views and sends it through the one Web API gateway.
+ */
+export class SlackChat implements IncidentChat {
+  constructor(
+    private readonly slack: SlackGateway,
+    private readonly config: IncidentConfig,
+  ) {}
+
+  botUserId(): Promise<string> {
+    return this.slack.getBotUserId();
+  }
+
+  async createChannel(name: string, isPrivate: boolean): Promise<{ id: string } | 'name_taken'> {
+    const created = await this.slack.createChannel(name, isPrivate);
+    return created === 'name_taken' ? created : { id: created.id };
+  }
+
+  findChannelByName(name: string) {
+    return this.slack.findChannelByName(name);
+  }
+
+  invite(channel: string, user: string): Promise<void> {
+    return this.slack.invite(channel, user);
+  }
+
+  topic(incident: IncidentSnapshot): string {
+    return incidentTopic(incident);
+  }
+
+  setTopic(channel: string, topic: string): Promise<void> {
+    return this.slack.setTopic(channel, topic);
+  }
+
+  pin(message: ChatMessageRef): Promise<void> {
+    return this.slack.pin(message.channel, message.ts);
+  }
+
+  openDm(user: string): Promise<string> {
+    return this.slack.openDm(user);
+  }
+
+  post(
+    channel: string,
+    notice: IncidentNotice,
+    options: { threadTs?: string; marker?: MessageMarker } = {},
+  ): Promise<ChatMessageRef> {
+    return this.slack.postMessage({ channel, ...renderNotice(notice, this.config), ...options });
+  }
+
+  update(message: ChatMessageRef, notice: IncidentNotice): Promise<void> {
+    return this.slack.updateMessage(message.channel, message.ts, renderNotice(notice, this.config));
+  }
+
+  findMarked(channel: string, marker: MessageMarker, since: Date): Promise<ChatMessageRef | undefined> {
+    return this.slack.findMarkedMessage(channel, marker, since);
+  }
+
+  usergroupMembers(group: string): Promise<string[]> {
+    return this.slack.usergroupMembers(group);
+  }
+}
