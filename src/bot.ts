@@ -116,7 +116,12 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     throw err;
   }
 
-  await engine.listen((channel, onSignal) => database.listen(channel, onSignal));
+  // Without LISTEN (a connection pooler that does not pass it on) jobs still run, from the next tick.
+  await engine
+    .listen((channel, onSignal) => database.listen(channel, onSignal))
+    .catch((err: unknown) =>
+      logger.warn({ err }, 'cannot LISTEN for new jobs; they will start at the next tick'),
+    );
   if (options.tick !== false) engine.start();
   // Jobs left by a previous run (or a crashed replica) start now rather than at the first tick.
   void engine.kick();

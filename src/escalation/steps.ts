@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { IncidentConfig } from '../config.js';
+import type { EscalationPolicy, IncidentConfig } from '../config.js';
 import type { Db } from '../db/client.js';
 import { UserError } from '../errors.js';
 import type { IncidentChat } from '../incidents/chat.js';
@@ -44,11 +44,19 @@ export const stepKeys = {
   step: (incidentId: string, index: number) => jobKey('incident', incidentId, 'escalation', index),
 };
 
-/** Plans the severity's policy from now (tier 1 at once when its `after` is 0m), replacing any running one. */
-async function start(l: Locked, config: IncidentConfig): Promise<void> {
-  await cancelJobs(l.tx, stepKeys.all(l.incident.id), l.now);
-  const name = severityOf(config, l.incident.severity)?.escalationPolicy;
-  const policy = name ? config.escalationPolicies[name] : undefined;
+const policyOf = (config: IncidentConfig, severity: string): EscalationPolicy | undefined => {
+  const name = severityOf(config, severity)?.escalationPolicy;
+  return name ? config.escalationPolicies[name] : undefined;
+};
+
+/**
+ * Plans the severity's policy from now (tier 1 at once when its `after` is 0m), replacing any running
+ * one. A new incident has nothing running and nothing recorded, so for it only a policy is work.
+ */
+async function start(l: Locked, config: IncidentConfig, options: { fresh: boolean }): Promise<void> {
+  const policy = policyOf(config, l.incident.severity);
+  if (options.fresh && !policy) return;
+  if (!options.fresh) await cancelJobs(l.tx, stepKeys.all(l.incident.id), l.now);
   await updateIncident(l, {
     escalationPolicy: policy?.name ?? null,
     escalationStartedAt: policy ? l.now : null,
@@ -72,10 +80,11 @@ async function start(l: Locked, config: IncidentConfig): Promise<void> {
 /** What incidents call at the points of their lifecycle where paging starts, changes or stops. */
 export function escalationControl(config: IncidentConfig): EscalationControl {
   return {
-    declared: (l) => start(l, config),
+    declared: (l) => start(l, config, { fresh: true }),
     async severityChanged(l) {
-      const policy = severityOf(config, l.incident.severity)?.escalationPolicy ?? null;
-      if (!l.incident.acknowledgedAt && policy !== l.incident.escalationPolicy) await start(l, config);
+      const policy = policyOf(config, l.incident.severity)?.name ?? null;
+      if (!l.incident.acknowledgedAt && policy !== l.incident.escalationPolicy)
+        await start(l, config, { fresh: false });
     },
     stop: (l) => cancelJobs(l.tx, stepKeys.all(l.incident.id), l.now),
   };
@@ -88,9 +97,9 @@ export async function escalateNow(
 ) {
   return withIncident(deps, input.incidentId, async (l) => {
     assertOpen(l);
-    const name =
-      l.incident.escalationPolicy ?? severityOf(deps.config, l.incident.severity)?.escalationPolicy;
-    const policy = name ? deps.config.escalationPolicies[name] : undefined;
+    const policy = l.incident.escalationPolicy
+      ? deps.config.escalationPolicies[l.incident.escalationPolicy]
+      : policyOf(deps.config, l.incident.severity);
     if (!policy) {
       throw new UserError(
         'no_policy',

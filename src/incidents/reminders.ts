@@ -50,12 +50,21 @@ export const reminderKeys = {
 
 // ── The plan ─────────────────────────────────────────────────────────────────────────────────────────
 
-/** The status-update reminder: `update_every` after `base` (the last update, declare or reopen). */
-export async function planUpdateReminder(l: Locked, config: IncidentConfig, base: Date): Promise<void> {
+/**
+ * The status-update reminder: `update_every` after `base` (the last update, declare or reopen); none, and
+ * any planned one cancelled, when the severity has no cadence.
+ */
+export async function planUpdateReminder(
+  l: Locked,
+  config: IncidentConfig,
+  base: Date,
+  options: { fresh?: boolean } = {},
+): Promise<void> {
   const every = severityOf(config, l.incident.severity)?.updateEveryMs;
   const key = reminderKeys.update(l.incident.id);
   if (!every) {
-    await cancelJob(l.tx, key, l.now);
+    // A new incident has no reminder to cancel.
+    if (!options.fresh) await cancelJob(l.tx, key, l.now);
     return;
   }
   await schedule(
@@ -87,7 +96,7 @@ async function planDeputyClock(l: Locked, config: IncidentConfig, mark: number):
 }
 
 export async function planOnDeclare(l: Locked, config: IncidentConfig): Promise<void> {
-  await planUpdateReminder(l, config, l.incident.declaredAt);
+  await planUpdateReminder(l, config, l.incident.declaredAt, { fresh: true });
   const after = config.reminders.missingCommanderAfterMs;
   if (after !== undefined && !l.roles.commander) {
     await schedule(
