@@ -1,11 +1,12 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { type Db, sqlState } from '../db/client.js';
+import { sqlState } from '../db/client.js';
 import { type IncidentRow, incidentRoles, incidents, teamCounters } from '../db/schema.js';
 import { codePoints, stripControl } from '../text.js';
 import { recordEvent } from '../timeline/timeline.js';
 import { SUMMARY_MAX, TITLE_MAX, USER_ID } from './model.js';
 import { channelName } from './naming.js';
+import { findIncidentByDeclareKey } from './queries.js';
 import { planOnDeclare } from './reminders.js';
 import { scheduleSetup } from './setup.js';
 import type { IncidentDeps } from './unit-of-work.js';
@@ -76,7 +77,7 @@ export async function declareIncident(
   deps: IncidentDeps,
   req: DeclareRequest,
 ): Promise<{ incident: IncidentRow; created: boolean }> {
-  const existing = await findByDeclareKey(deps.db, req.teamId, req.declareKey);
+  const existing = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
   if (existing) return { incident: existing, created: false };
   try {
     const incident = await deps.db.transaction(async (tx) => {
@@ -156,21 +157,9 @@ export async function declareIncident(
   } catch (err) {
     // Two copies of one submission raced: the loser's transaction rolled back; answer with the winner's.
     if (sqlState(err) === '23505') {
-      const winner = await findByDeclareKey(deps.db, req.teamId, req.declareKey);
+      const winner = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
       if (winner) return { incident: winner, created: false };
     }
     throw err;
   }
-}
-
-async function findByDeclareKey(
-  db: Db,
-  teamId: string,
-  declareKey: string,
-): Promise<IncidentRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(incidents)
-    .where(and(eq(incidents.teamId, teamId), eq(incidents.declareKey, declareKey)));
-  return row;
 }

@@ -40,18 +40,26 @@ export async function findIncident(db: Db | Tx, id: string): Promise<IncidentRow
   return row;
 }
 
-/** The incident whose channel this is, if any. */
-export async function findIncidentByChannel(
+/** The incident a workspace knows by this channel or declaration key (the modal's view.id), if any. */
+async function findIncidentBy(
   db: Db,
   teamId: string,
-  channelId: string,
+  by: { channelId: string } | { declareKey: string },
 ): Promise<IncidentRow | undefined> {
+  const match =
+    'channelId' in by ? eq(incidents.channelId, by.channelId) : eq(incidents.declareKey, by.declareKey);
   const [row] = await db
     .select()
     .from(incidents)
-    .where(and(eq(incidents.teamId, teamId), eq(incidents.channelId, channelId)));
+    .where(and(eq(incidents.teamId, teamId), match));
   return row;
 }
+
+export const findIncidentByChannel = (db: Db, teamId: string, channelId: string) =>
+  findIncidentBy(db, teamId, { channelId });
+
+export const findIncidentByDeclareKey = (db: Db, teamId: string, declareKey: string) =>
+  findIncidentBy(db, teamId, { declareKey });
 
 /** Open incidents of a workspace, newest first (the caller filters private ones by membership). */
 export function listOpenIncidents(db: Db, teamId: string): Promise<IncidentRow[]> {
