@@ -31,8 +31,9 @@ import type { Locked } from './unit-of-work.js';
  *   key says what caused it, so a key already used posts nothing.
  * - `incident.invite` brings people into the incident channel.
  *
- * Each waits (retries every 2 s) while the setup job is still making the channel, card or announcement it
- * needs, and each is idempotent on retry: a post first looks for its own marked copy.
+ * One scheduled while the setup job has not yet made the channel, card or announcement it needs waits for
+ * setup to wake it (and, should it run early anyway, retries every 2 s while setup is pending). Each is
+ * idempotent on retry: a post first looks for its own marked copy.
  */
 
 export const POST_TARGETS = ['channel', 'announcement', 'dm'] as const;

@@ -143,8 +143,8 @@ export class JobEngine {
   }
 
   /**
-   * Claims and starts due rows now, without waiting for the next cron tick (used right after a commit
-   * that scheduled work). Resolves when the claimed rows have been started, not finished.
+   * Claims and starts due rows now (on a notification, a tick, or a slot freed in a backlog). Resolves
+   * when rows claimed by a claim that began after this call have been started, not finished.
    */
   kick(): Promise<number> {
     if (this.stopping) return Promise.resolve(0);
