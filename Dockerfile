@@ -16,10 +16,10 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Dependencies' install scripts stay off (patch-package is a dev dependency); the patched postgres.js comes
-# from the build stage instead, and the program refuses to start if it is not patched (src/db/postgres-patch.ts).
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
-COPY --from=build /app/node_modules/postgres ./node_modules/postgres
+COPY patches ./patches
+# npm ci runs our postinstall, patch-package, which applies patches/ (the program refuses to start on
+# PostgreSQL without it: src/db/postgres-patch.ts).
+RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 RUN mkdir -p /app/data && chown node:node /app/data

@@ -14,7 +14,8 @@ export type Logger = pino.Logger;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const TOKEN_PATTERN = /\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+/g;
+// No word boundary before it: in a finished JSON line a token after a newline follows the `n` of `\n`.
+const TOKEN_PATTERN = /x(?:ox[a-z]|app)-[A-Za-z0-9-]+/g;
 const REDACTED = '[redacted]';
 /** Fields that hold credentials, at the top level or one object down. */
 const SECRET_FIELDS = [

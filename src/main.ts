@@ -16,7 +16,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const unpatched = postgresPatchProblem();
+  // The patch guards PostgreSQL connections; embedded PGlite does not use postgres.js.
+  const unpatched = config.databaseUrl ? postgresPatchProblem() : undefined;
   if (unpatched) {
     console.error(`startup error: ${unpatched}`);
     process.exit(1);

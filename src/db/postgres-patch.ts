@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * The bot runs postgres.js with a fix applied by patch-package (patches/postgres+3.4.9.patch, explained in
  * patches/README.md): without it a connection the server closes mid-burst can crash the whole process.
- * An install that skipped the patch (`npm ci --ignore-scripts`, a copied node_modules) must not start and
- * crash later, so startup checks the very file Node loads for `import 'postgres'`.
+ * An install that skipped the patch (`npm ci --ignore-scripts`, a copied node_modules) must not start on
+ * PostgreSQL and crash later, so startup checks the very file Node loads for `import 'postgres'`.
  * Delete this check with the patch, when porsager/postgres#1208 is fixed in a release.
  */
 

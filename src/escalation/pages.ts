@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { PermanentError, UserError } from '../errors.js';
+import { PermanentError, RetryableError, UserError } from '../errors.js';
 import { type IncidentChat, MESSAGE_MARKER } from '../incidents/chat.js';
 import { eventNotice, invite, post, refreshCard } from '../incidents/notify.js';
 import { findIncident } from '../incidents/queries.js';
 import { assertOpen, type IncidentDeps, type Locked, withIncident } from '../incidents/unit-of-work.js';
 import { handle, type JobBinding, jobKey, jobType, scheduleOnce } from '../jobs/job.js';
-import { recordEvent } from '../timeline/timeline.js';
+import type { TimelineData } from '../timeline/model.js';
+import { recordEvent, type TimelineEvent } from '../timeline/timeline.js';
 
 /**
  * Paging people: a tier of a policy, or `/incident page @person …` by hand. A page is one timeline event
@@ -31,7 +32,14 @@ export const pageTargetsJob = jobType(
 /** One page to one person: a DM saying what the `paged` event says. */
 export const pageDeliverJob = jobType(
   'page.deliver',
-  z.object({ incidentId: z.uuid(), userId: z.string(), eventId: z.number().int() }),
+  z.union([
+    z.object({ incidentId: z.uuid(), userId: z.string(), eventId: z.number().int() }),
+    /**
+     * Upgrading: the version before typed jobs queued the page's words, and invited the person in the
+     * same job. Delete once no such row can be pending (the release after 0.1.0).
+     */
+    z.object({ incidentId: z.uuid(), userId: z.string(), label: z.string(), reason: z.string().nullable() }),
+  ]),
 );
 
 export const pageKeys = {
@@ -77,7 +85,9 @@ export async function schedulePages(
     );
   }
   await post(l, `page:${page.key}`, 'channel', eventId);
-  if (page.users.length > 0) await invite(l, `page:${page.key}`, page.users);
+  // One invite per person, as one DM: one person Slack will not invite must not keep the others out.
+  for (const userId of page.users)
+    await invite(l, `page:${page.key}:${userId}`, [userId], { unlessResolved: true });
   await refreshCard(l);
 }
 
@@ -107,6 +117,16 @@ export async function pagePeople(
     );
   });
 }
+
+/** The `paged` event a page queued by the version before typed jobs would have named. */
+const legacyPage = (incidentId: string, data: TimelineData['paged'], at: Date): TimelineEvent => ({
+  id: 0,
+  incidentId,
+  kind: 'paged',
+  actorId: null,
+  occurredAt: at,
+  data: { ...data, reason: data.reason ?? null },
+});
 
 export interface PageDeps {
   db: Db;
@@ -142,9 +162,18 @@ export function pageJobs(deps: PageDeps): JobBinding[] {
           ctx.attempt > 1
             ? await deps.chat.findMarked(dm, marker, ctx.createdAt).catch(() => undefined)
             : undefined;
-        if (sent) return;
-        const notice = await eventNotice(deps.db, incident, p.eventId, 'person');
-        if (notice) await deps.chat.post(dm, notice, { marker });
+        const event =
+          'eventId' in p
+            ? p.eventId
+            : legacyPage(incident.id, { label: p.label, users: [p.userId], reason: p.reason }, ctx.createdAt);
+        if (!sent) {
+          const notice = await eventNotice(deps.db, incident, event, 'person');
+          if (notice) await deps.chat.post(dm, notice, { marker });
+        }
+        if ('eventId' in p) return;
+        if (!incident.channelId)
+          throw new RetryableError('waiting for the incident channel before inviting', 2000);
+        await deps.chat.invite(incident.channelId, p.userId);
       },
       async onGiveUp(p, error) {
         if (!(await findIncident(deps.db, p.incidentId))) return;

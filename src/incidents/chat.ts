@@ -50,7 +50,9 @@ export type IncidentNotice =
       event: TimelineEvent;
       audience: 'channel' | 'person';
       task?: TaskRow;
-    };
+    }
+  /** Upgrading only: a message the version before typed jobs rendered and queued (see notify.ts). */
+  | { kind: 'prerendered'; text: string; blocks: unknown[] };
 
 /** The chat platform as incidents (and escalation) use it. Errors are RetryableError or PermanentError. */
 export interface IncidentChat {

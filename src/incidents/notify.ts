@@ -15,7 +15,7 @@ import {
   schedule,
   scheduleOnce,
 } from '../jobs/job.js';
-import { findEvent, recordEvent } from '../timeline/timeline.js';
+import { findEvent, recordEvent, type TimelineEvent } from '../timeline/timeline.js';
 import { type IncidentChat, type IncidentNotice, MESSAGE_MARKER } from './chat.js';
 import { currentRoles, findIncident, findTask, openTaskCount, toSnapshot } from './queries.js';
 import { setupKey } from './setup.js';
@@ -43,20 +43,37 @@ export type PostTarget = (typeof POST_TARGETS)[number];
 const incidentId = z.uuid();
 
 export const refreshJob = jobType('incident.refresh', z.object({ incidentId }));
+const postTo = {
+  incidentId,
+  target: z.enum(POST_TARGETS),
+  /** For `dm`: who. */ userId: z.string().optional(),
+};
 export const postJob = jobType(
   'incident.post',
   z
-    .object({
-      incidentId,
-      target: z.enum(POST_TARGETS),
-      /** For `dm`: who. */
-      userId: z.string().optional(),
+    .union([
       /** The timeline event the message is about. */
-      eventId: z.number().int(),
-    })
+      z.object({ ...postTo, eventId: z.number().int() }),
+      /**
+       * Upgrading: the version before typed jobs stored the rendered message; a row it left queued is
+       * posted as it is. Delete once no such row can be pending (the release after 0.1.0).
+       */
+      z.object({
+        ...postTo,
+        message: z.object({ text: z.string(), blocks: z.array(z.unknown()).optional() }),
+      }),
+    ])
     .refine((p) => p.target !== 'dm' || !!p.userId, { message: 'a dm needs a userId', path: ['userId'] }),
 );
-export const inviteJob = jobType('incident.invite', z.object({ incidentId, userIds: z.array(z.string()) }));
+export const inviteJob = jobType(
+  'incident.invite',
+  z.object({
+    incidentId,
+    userIds: z.array(z.string()),
+    /** Pages: nobody is brought into the channel of an incident resolved meanwhile. */
+    unlessResolved: z.boolean().optional(),
+  }),
+);
 
 export const notifyKeys = {
   refresh: (id: string) => jobKey('incident', id, 'refresh'),
@@ -129,7 +146,12 @@ export async function postEverywhere(
 }
 
 /** Invites people to the incident channel, once per `what`. */
-export function invite(l: Locked, what: string, userIds: string[]): Promise<void> {
+export function invite(
+  l: Locked,
+  what: string,
+  userIds: string[],
+  options: { unlessResolved?: boolean } = {},
+): Promise<void> {
   const id = l.incident.id;
   return scheduleOnce(
     l.tx,
@@ -137,7 +159,7 @@ export function invite(l: Locked, what: string, userIds: string[]): Promise<void
     {
       key: notifyKeys.invite(id, what),
       dueAt: l.now,
-      payload: { incidentId: id, userIds },
+      payload: { incidentId: id, userIds, ...(options.unlessResolved ? { unlessResolved: true } : {}) },
       after: afterSetup(l, !!l.incident.channelId),
     },
     l.now,
@@ -154,20 +176,27 @@ export interface NotifyDeps {
 
 const WAIT_FOR_SETUP_MS = 2000;
 
-/** Waits for the setup job, or gives up quietly if setup ended without what we need (it has said why). */
+/**
+ * Waits for the setup job (it wakes this job when it records what it made, or 2 s pass), or gives up
+ * quietly if setup ended without what we need (it has said why).
+ */
 async function waitForSetup(db: Db, incident: IncidentRow, what: string): Promise<void> {
-  if (await isPending(db, setupKey(incident.id)))
-    throw new RetryableError(`waiting for the ${what}`, WAIT_FOR_SETUP_MS);
+  const setup = setupKey(incident.id);
+  if (await isPending(db, setup))
+    throw new RetryableError(`waiting for the ${what}`, WAIT_FOR_SETUP_MS, { waitFor: setup });
 }
 
-/** The notice telling `audience` about one timeline event, from the committed state; undefined if it is gone. */
+/**
+ * The notice telling `audience` about one timeline event (by id, or the event itself), from the committed
+ * state; undefined if the event is gone.
+ */
 export async function eventNotice(
   db: Db,
   incident: IncidentRow,
-  eventId: number,
+  eventOrId: number | TimelineEvent,
   audience: 'channel' | 'person',
 ): Promise<IncidentNotice | undefined> {
-  const event = await findEvent(db, incident.id, eventId);
+  const event = typeof eventOrId === 'number' ? await findEvent(db, incident.id, eventOrId) : eventOrId;
   if (!event) return undefined;
   const [roles, open] = [await currentRoles(db, incident.id), await openTaskCount(db, incident.id)];
   const taskNumber =
@@ -256,7 +285,10 @@ export function notifyJobs(deps: NotifyDeps): JobBinding[] {
           });
           if (found) return;
         }
-        const notice = await eventNotice(db, incident, p.eventId, p.target === 'dm' ? 'person' : 'channel');
+        const notice: IncidentNotice | undefined =
+          'eventId' in p
+            ? await eventNotice(db, incident, p.eventId, p.target === 'dm' ? 'person' : 'channel')
+            : { kind: 'prerendered', text: p.message.text, blocks: p.message.blocks ?? [] };
         if (notice) await chat.post(channel, notice, { threadTs, marker });
       },
       onGiveUp: recordFailure(deps, 'posting a message'),
@@ -265,7 +297,7 @@ export function notifyJobs(deps: NotifyDeps): JobBinding[] {
     handle(inviteJob, {
       async run(p) {
         const incident = await findIncident(db, p.incidentId);
-        if (!incident) return;
+        if (!incident || (p.unlessResolved && incident.status === 'resolved')) return;
         if (!incident.channelId) return waitForSetup(db, incident, 'channel');
         const bot = await chat.botUserId();
         for (const user of p.userIds) if (user !== bot) await chat.invite(incident.channelId, user);

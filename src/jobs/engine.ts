@@ -327,9 +327,16 @@ export class JobEngine {
           ? error.retryAfterMs
           : this.backoffMs(row.attempts);
       log.warn(`attempt ${row.attempts} failed, retrying in ${delay} ms: ${error.message}`);
+      // A job waiting for another (the incident's setup) is woken by it rather than only by the delay.
+      const waitFor = error instanceof RetryableError ? (error.waitFor ?? null) : null;
       await db
         .update(timers)
-        .set({ dueAt: new Date(clock.now().getTime() + delay), leaseToken: null, lastError: error.message })
+        .set({
+          dueAt: new Date(clock.now().getTime() + delay),
+          leaseToken: null,
+          waitingFor: waitFor,
+          lastError: error.message,
+        })
         .where(mine);
     }
   }

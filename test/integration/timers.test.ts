@@ -14,6 +14,7 @@ import {
   jobKeyPrefix,
   jobType,
   schedule,
+  wakeWaiters,
 } from '../../src/jobs/job.js';
 import { type JobRow, timers } from '../../src/jobs/table.js';
 import { FakeClock } from '../helpers/clock.js';
@@ -151,6 +152,43 @@ describe('job engine', () => {
     clock.advance(60_000);
     await e.drain();
     expect(await rowByKey('old')).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it('lets a job wait for another: scheduled waiting, or retried waiting, it runs when that one wakes it', async () => {
+    const runs: string[] = [];
+    let ready = false;
+    const awaited = jobKey('incident', 1, 'provision');
+    const e = engine([
+      handle(t, {
+        run: async (_p, ctx) => {
+          runs.push(ctx.key);
+          if (!ready) throw new RetryableError('waiting for the channel', 60_000, { waitFor: awaited });
+        },
+      }),
+    ]);
+    // Scheduled waiting: not due until woken (or the fallback passes).
+    await schedule(
+      db(),
+      t,
+      { key: jobKey('scheduled'), dueAt: clock.now(), payload: {}, after: awaited },
+      clock.now(),
+    );
+    expect(await rowByKey('scheduled')).toMatchObject({ waitingFor: awaited });
+    await e.drain();
+    expect(runs).toEqual([]);
+    // Ran too early and found nothing yet: it waits again, for the wake or a minute.
+    await at('early');
+    await e.drain();
+    expect(runs).toEqual(['early']);
+    expect(await rowByKey('early')).toMatchObject({ status: 'pending', waitingFor: awaited });
+    ready = true;
+    expect(await wakeWaiters(db(), awaited, clock.now())).toBe(2);
+    await e.drain();
+    expect(runs.sort()).toEqual(['early', 'early', 'scheduled']);
+    expect(await rowByKey('early')).toMatchObject({ status: 'done', waitingFor: null });
+    expect(await rowByKey('scheduled')).toMatchObject({ status: 'done', waitingFor: null });
+    // Nothing else waits for it now.
+    expect(await wakeWaiters(db(), awaited, clock.now())).toBe(0);
   });
 
   it('refuses two handlers for one job kind', () => {

@@ -93,7 +93,7 @@ describe('the built program', () => {
     }
   });
 
-  it('refuses to start, in one line, when postgres.js lacks its patch (an install that skipped patch-package)', () => {
+  it('refuses to start on PostgreSQL, in one line, when postgres.js lacks its patch (an install that skipped patch-package)', () => {
     // The built program beside a node_modules that is the project's, except for an unpatched postgres.js.
     const copy = mkdtempSync(join(tmpdir(), 'incident-bot-unpatched-'));
     try {
@@ -117,7 +117,8 @@ describe('the built program', () => {
           PATH: process.env.PATH ?? '',
           SLACK_BOT_TOKEN: BOT_TOKEN,
           SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          DATA_DIR: join(copy, 'data'),
+          // Checked before any connection is made: nothing listens there.
+          DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
           PORT: '0',
         },
         encoding: 'utf8',

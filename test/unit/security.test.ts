@@ -30,12 +30,15 @@ describe('log redaction', () => {
       sink: (l) => lines.push(l),
     });
     logger.info('token xoxb-1234-5678-abcdef and xapp-1-A1-xyz');
+    logger.warn('header\nxoxb-2345-6789-bcdefa\tand\txapp-2-B2-abc');
     logger.error(new Error('failed with secret my-signing-secret-123'));
     logger.child({ component: 'web-api' }).debug({ headers: { authorization: 'Bearer xoxb-999-888-zzz' } });
     const out = lines.join('\n');
     expect(out).not.toMatch(/xoxb-|xapp-|my-signing-secret-123/);
-    const [tokens, error, headers] = lines.map((l) => JSON.parse(l));
+    const [tokens, escaped, error, headers] = lines.map((l) => JSON.parse(l));
     expect(tokens.msg).toBe('token [redacted] and [redacted]');
+    // After a newline or a tab, which JSON writes as \n and \t, a token is still a token.
+    expect(escaped.msg).toBe('header\n[redacted]\tand\t[redacted]');
     // The error stays structured (pino's err serializer); the secret is gone from its message and its stack.
     expect(error.err.type).toBe('Error');
     expect(error.err.message).toBe('failed with secret [redacted]');

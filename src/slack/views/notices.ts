@@ -39,6 +39,8 @@ export function renderNotice(notice: IncidentNotice, config: IncidentConfig): Sl
       return setupFailureNotice(notice.incident, notice.step, notice.error);
     case 'event':
       return renderEvent(notice, config);
+    case 'prerendered':
+      return { text: notice.text, blocks: notice.blocks as SlackMessage['blocks'] };
   }
 }
 
