@@ -1,4 +1,4 @@
-/** Time is a dependency: services and the timer engine ask a Clock, so tests can move it. */
+/** Time is a dependency: services and the job engine ask a Clock, so tests can move it. */
 export interface Clock {
   now(): Date;
 }

@@ -21,7 +21,7 @@ export interface Database {
   /** For request handling (Slack's 3 seconds). */
   db: Db;
   /**
-   * For the timer engine and its jobs: a pool of its own on PostgreSQL, so a burst of background work
+   * For the job engine and its jobs: a pool of its own on PostgreSQL, so a burst of background work
    * never makes a slash command or a form submission wait for a connection. The same handle on PGlite.
    */
   jobs: Db;

@@ -13,7 +13,7 @@ import { boltLogger } from './bolt-logger.js';
 /**
  * Every Slack Web API call the product makes goes through here, so that retries, error mapping and the
  * scopes in manifest.yml have one home. Methods return plain values; failures become RetryableError
- * (rate limits, 5xx, timeouts: the timer engine tries again later) or PermanentError (Slack said no
+ * (rate limits, 5xx, timeouts: the job engine tries again later) or PermanentError (Slack said no
  * for good). Errors a flow must branch on (name_taken, already_in_channel …) are handled here.
  */
 
