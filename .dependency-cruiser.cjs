@@ -6,7 +6,7 @@
  *   escalation/             a capability on top of incidents (it pages for them)
  *   incidents/              the domain: use-cases, the reminder plan, jobs; speaks no Slack
  *   jobs/, timeline/, db/   infrastructure the domain stands on
- *   config, logger, errors, clock, duration, text   the kernel everyone may use
+ *   config/, logger, errors, clock, duration, text   the kernel everyone may use
  *   <folder>/model.ts       the domain's words and limits: leaves, importable from anywhere
  *
  * Arrows point down only. (No imports of a library's build output, such as @slack/bolt/dist/…: biome.json.) A capability reaches Slack through a port it defines (incidents/chat.ts) that
@@ -15,7 +15,7 @@
 
 const DOMAIN = '^src/(incidents|escalation)/';
 const INFRA = '^src/(jobs|timeline|db)/';
-const KERNEL = '^src/(config|logger|errors|clock|duration|text)\\.ts$';
+const KERNEL = '^src/(config/|(logger|errors|clock|duration|text)\\.ts$)';
 const MODEL = '^src/[^/]+/model\\.ts$';
 const TRANSPORTS = '^src/(slack|http)/';
 

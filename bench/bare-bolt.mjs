@@ -2,7 +2,7 @@
 // It opens the bot's own declare modal (built by the same pure view builder, from dist/), so the two differ
 // only in what the bot adds around the Slack call, not in the size of what both send to Slack.
 import bolt from '@slack/bolt';
-import { DEFAULT_SEVERITIES } from '../dist/config.js';
+import { DEFAULT_SEVERITIES } from '../dist/config/index.js';
 import { declareModal } from '../dist/slack/views/declare-modal.js';
 
 const { App, HTTPReceiver, LogLevel } = bolt;

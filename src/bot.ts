@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import { type Clock, systemClock } from './clock.js';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import { type Database, openDatabase } from './db/client.js';
 import { pageJobs } from './escalation/pages.js';
 import { escalationControl, stepJobs } from './escalation/steps.js';

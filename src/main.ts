@@ -1,5 +1,5 @@
 import { startBot } from './bot.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config/index.js';
 import { postgresPatchProblem } from './db/postgres-patch.js';
 import { PermanentError, RetryableError } from './errors.js';
 import { createLogger } from './logger.js';

@@ -1,4 +1,4 @@
-import type { EscalationPolicy } from '../config.js';
+import type { EscalationPolicy } from '../config/index.js';
 
 /**
  * Pure escalation planning: which tier pages when. Tier k of round r pages at

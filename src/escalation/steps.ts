@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EscalationPolicy, IncidentConfig } from '../config.js';
+import type { EscalationPolicy, IncidentConfig } from '../config/index.js';
 import type { Db } from '../db/client.js';
 import { UserError } from '../errors.js';
 import type { IncidentChat } from '../incidents/chat.js';

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import type { IncidentConfig } from '../config.js';
+import type { IncidentConfig } from '../config/index.js';
 import type { Db } from '../db/client.js';
 import { type IncidentRow, incidents } from '../db/schema.js';
 import { PermanentError, RetryableError } from '../errors.js';

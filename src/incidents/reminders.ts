@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { IncidentConfig } from '../config.js';
+import type { IncidentConfig } from '../config/index.js';
 import { tasks } from '../db/schema.js';
 import {
   cancelJob,

@@ -1,4 +1,4 @@
-import type { Severity } from '../config.js';
+import type { Severity } from '../config/index.js';
 import { UserError } from '../errors.js';
 import { codePoints, escapeMrkdwn, stripControl, truncate } from '../text.js';
 import { type IncidentStatus, type Role, TEXT_MAX } from './model.js';

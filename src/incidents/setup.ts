@@ -1,7 +1,7 @@
 import { and, eq, isNull, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import type { IncidentConfig } from '../config.js';
+import type { IncidentConfig } from '../config/index.js';
 import type { Db, Tx } from '../db/client.js';
 import { type IncidentRow, incidents } from '../db/schema.js';
 import { PermanentError, RetryableError } from '../errors.js';

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import type { IncidentConfig } from '../config.js';
+import type { IncidentConfig } from '../config/index.js';
 import type { Db, Tx } from '../db/client.js';
 import { type IncidentRow, incidents } from '../db/schema.js';
 import { UserError } from '../errors.js';

@@ -1,5 +1,5 @@
 import { App, type LogLevel, type Receiver, SocketModeReceiver } from '@slack/bolt';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { IncidentDeps } from '../incidents/unit-of-work.js';
 import type { Logger } from '../logger.js';
 import { boltLogger } from './bolt-logger.js';

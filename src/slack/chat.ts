@@ -1,4 +1,4 @@
-import type { IncidentConfig } from '../config.js';
+import type { IncidentConfig } from '../config/index.js';
 import type { ChatMessageRef, IncidentChat, IncidentNotice, MessageMarker } from '../incidents/chat.js';
 import type { IncidentSnapshot } from '../incidents/queries.js';
 import type { SlackGateway } from './gateway.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '../../src/clock.js';
-import { DEFAULT_INCIDENT_CONFIG, type IncidentConfig } from '../../src/config.js';
+import { DEFAULT_INCIDENT_CONFIG, type IncidentConfig } from '../../src/config/index.js';
 import type { Db } from '../../src/db/client.js';
 import { escalationControl } from '../../src/escalation/steps.js';
 import type { IncidentDeps } from '../../src/incidents/unit-of-work.js';

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { type Bot, startBot } from '../../src/bot.js';
 import type { Clock } from '../../src/clock.js';
-import { type Config, DEFAULT_INCIDENT_CONFIG, type IncidentConfig } from '../../src/config.js';
+import { type Config, DEFAULT_INCIDENT_CONFIG, type IncidentConfig } from '../../src/config/index.js';
 import type { Database } from '../../src/db/client.js';
 import { captureLogger } from './logger.js';
 import { TEAM_ID } from './slack-api.js';

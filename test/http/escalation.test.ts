@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseIncidentConfig } from '../../src/config.js';
+import { parseIncidentConfig } from '../../src/config/index.js';
 import { incidents, timelineEvents } from '../../src/db/schema.js';
 import { timers } from '../../src/jobs/table.js';
 import { FakeClock } from '../helpers/clock.js';

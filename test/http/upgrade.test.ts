@@ -70,7 +70,7 @@ describe('jobs queued by the previous version', () => {
     const page = slack.messages.filter((m) => m.channel === dmChannelOf('U0LEGACY'));
     expect(page).toHaveLength(1);
     expect(page[0]?.text).toBe(
-      '📟 You are paged (tier 1) for incident #1 *Upgrade* (SEV2). Join <#' + incident.channelId + '>.',
+      `📟 You are paged (tier 1) for incident #1 *Upgrade* (SEV2). Join <#${incident.channelId}>.`,
     );
     expect(JSON.stringify(page[0]?.blocks)).toContain('"action_id":"incident_ack"');
     expect(slack.channels.find((c) => c.id === incident.channelId)?.members.has('U0LEGACY')).toBe(true);

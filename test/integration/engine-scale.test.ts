@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEFAULT_INCIDENT_CONFIG, parseIncidentConfig } from '../../src/config.js';
+import { DEFAULT_INCIDENT_CONFIG, parseIncidentConfig } from '../../src/config/index.js';
 import { declareIncident } from '../../src/incidents/declare.js';
 import { acknowledge, resolveIncident } from '../../src/incidents/lifecycle.js';
 import { JobEngine } from '../../src/jobs/engine.js';

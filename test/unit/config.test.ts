@@ -5,7 +5,7 @@ import {
   DEFAULT_SEVERITIES,
   loadConfig,
   parseIncidentConfig,
-} from '../../src/config.js';
+} from '../../src/config/index.js';
 
 const baseEnv = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'shh-secret' };
 const noFile = { fileExists: () => false };

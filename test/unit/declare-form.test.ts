@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SEVERITIES } from '../../src/config.js';
+import { DEFAULT_SEVERITIES } from '../../src/config/index.js';
 import { validateDeclareForm } from '../../src/incidents/declare.js';
 
 const valid = { title: 'DB down', severity: 'SEV1', summary: '', isPrivate: false, isTest: false };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EscalationPolicy } from '../../src/config.js';
+import type { EscalationPolicy } from '../../src/config/index.js';
 import { planEscalation, reschedule, roundPeriodMs } from '../../src/escalation/plan.js';
 
 const m = (n: number) => n * 60_000;

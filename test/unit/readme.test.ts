@@ -14,7 +14,7 @@ describe('README', () => {
   });
 
   it('documents every environment variable the config reads', () => {
-    const config = readFileSync(join(ROOT, 'src/config.ts'), 'utf8');
+    const config = readFileSync(join(ROOT, 'src/config/env.ts'), 'utf8');
     const read = new Set([...config.matchAll(/^\s+([A-Z][A-Z_]+): z\b/gm)].map((m) => m[1]));
     expect(read.size).toBeGreaterThanOrEqual(9);
     for (const name of read) expect(readme).toContain(`| \`${name}\` |`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SEVERITIES } from '../../src/config.js';
+import { DEFAULT_SEVERITIES } from '../../src/config/index.js';
 import type { IncidentSnapshot } from '../../src/incidents/queries.js';
 import type { IncidentDeps } from '../../src/incidents/unit-of-work.js';
 import { buildSlack } from '../../src/slack/app.js';

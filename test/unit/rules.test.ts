@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SEVERITIES } from '../../src/config.js';
+import { DEFAULT_SEVERITIES } from '../../src/config/index.js';
 import { UserError } from '../../src/errors.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../../src/incidents/model.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INCIDENT_CONFIG, DEFAULT_SEVERITIES } from '../../src/config.js';
+import { DEFAULT_INCIDENT_CONFIG, DEFAULT_SEVERITIES } from '../../src/config/index.js';
 import type { IncidentSnapshot } from '../../src/incidents/queries.js';
 import { incidentCard, incidentTopic } from '../../src/slack/views/card.js';
 import { declareModal } from '../../src/slack/views/declare-modal.js';

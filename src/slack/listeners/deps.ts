@@ -1,4 +1,4 @@
-import type { IncidentConfig } from '../../config.js';
+import type { IncidentConfig } from '../../config/index.js';
 import type { IncidentDeps } from '../../incidents/unit-of-work.js';
 import type { Logger } from '../../logger.js';
 import type { SlackGateway } from '../gateway.js';

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/web-api';
-import type { Severity } from '../../config.js';
+import type { Severity } from '../../config/index.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
 import { escapeMrkdwn, truncate } from '../../text.js';
 import { CARD_ACTION } from '../ids.js';

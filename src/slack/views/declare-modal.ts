@@ -1,5 +1,5 @@
 import type { View } from '@slack/web-api';
-import type { Severity } from '../../config.js';
+import type { Severity } from '../../config/index.js';
 import { SUMMARY_MAX, TITLE_MAX } from '../../incidents/model.js';
 import { truncate } from '../../text.js';
 import { DECLARE_MODAL, DECLARE_OPTION } from '../ids.js';

@@ -1,4 +1,4 @@
-import type { IncidentConfig } from '../../config.js';
+import type { IncidentConfig } from '../../config/index.js';
 import { PermanentError } from '../../errors.js';
 import type { IncidentNotice } from '../../incidents/chat.js';
 import type { SlackMessage } from './blocks.js';

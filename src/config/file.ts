@@ -1,72 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
-import { ROLES, type Role } from './incidents/model.js';
-import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { ROLES, type Role } from '../incidents/model.js';
+import { channelId, duration, notifyId, userId } from './atoms.js';
+import { ConfigError, issuesToLines } from './problems.js';
 
-/**
- * Settings come from two places, each parsed once at startup with zod:
- * the environment (secrets, ports, URLs) and the YAML config file (how the team runs incidents).
- * Every problem becomes one line naming the variable or config path, what is wrong and what is expected.
- */
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-    this.name = 'ConfigError';
-  }
-}
-
-const envSchema = z.object({
-  SLACK_BOT_TOKEN: z
-    .string({ error: 'is required (the bot token, xoxb-…)' })
-    .regex(/^xoxb-\S+$/, 'must be a bot token starting with xoxb-'),
-  SLACK_SIGNING_SECRET: z.string().min(1, 'must not be empty').optional(),
-  SLACK_APP_TOKEN: z
-    .string()
-    .regex(/^xapp-\S+$/, 'must be an app-level token starting with xapp- (or unset for HTTP mode)')
-    .optional(),
-  SLACK_API_URL: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' })
-    .default('https://slack.com/api/'),
-  SLACK_TIMEOUT_MS: z.coerce
-    .number({ error: 'must be a number of milliseconds' })
-    .int('must be a whole number of milliseconds')
-    .min(100, 'must be between 100 and 120000 milliseconds')
-    .max(120_000, 'must be between 100 and 120000 milliseconds')
-    .default(10_000),
-  DATABASE_URL: z
-    .string()
-    .regex(
-      /^postgres(ql)?:\/\/\S+$/,
-      'must be a postgres:// or postgresql:// URL (or unset for embedded PGlite)',
-    )
-    .optional(),
-  DATA_DIR: z.string().min(1).default('./data'),
-  PORT: z.coerce
-    .number({ error: 'must be a port number' })
-    .int('must be a whole number')
-    .min(0, 'must be between 0 and 65535')
-    .max(65535, 'must be between 0 and 65535')
-    .default(3000),
-  INCIDENT_CONFIG: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-});
-
-const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD');
-
-/** A duration like `30s`, `5m`, `1h`, `2h30m` or `3d`, as milliseconds. */
-const duration = z
-  .union([z.string(), z.number()], { error: 'is not a duration like 5m' })
-  .transform((v, ctx) => {
-    const ms = parseDuration(String(v));
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'is not a duration like 5m' });
-      return z.NEVER;
-    }
-    return ms;
-  });
+/** The YAML config file: how the team runs incidents. Each error names its exact path. */
 
 const severitySchema = z.strictObject({
   id: z
@@ -77,10 +15,6 @@ const severitySchema = z.strictObject({
   update_every: duration.optional(),
   postmortem_due: duration.optional(),
 });
-
-const notifyId = z
-  .string()
-  .regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a user ID (U…, W…) or a user-group ID (S…)');
 
 const policySchema = z
   .strictObject({
@@ -127,8 +61,6 @@ export const DEFAULT_ROLE_DESCRIPTIONS: Record<Role, string> = {
   scribe:
     'You are the Scribe: keep the timeline with `/incident note`, and mark follow-ups for the postmortem.',
 };
-
-const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a user ID such as U0123ABCD');
 
 const incidentConfigSchema = z.strictObject({
   admins: z.array(userId).default([]),
@@ -204,58 +136,6 @@ export interface IncidentConfig {
   severities: Severity[];
 }
 
-export interface Config {
-  slack: {
-    botToken: string;
-    signingSecret: string | undefined;
-    appToken: string | undefined;
-    apiUrl: string;
-    /** How long one Web API call may take before it counts as failed (and is retried by the job). */
-    timeoutMs: number;
-  };
-  databaseUrl: string | undefined;
-  dataDir: string;
-  port: number;
-  logLevel: LogLevel;
-  /** The config file that was read, if any. */
-  configPath: string | undefined;
-  incident: IncidentConfig;
-}
-
-/** Formats a zod path like ['severities', 2, 'id'] as `severities[2].id`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
-}
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return '';
-  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-  return text.length > 60 ? `${text.slice(0, 57)}… ` : `${text} `;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let node: unknown = root;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
-}
-
-function issuesToLines(prefix: string, error: z.ZodError, input: unknown, showValues: boolean): string[] {
-  return error.issues.map((issue) => {
-    const where = formatPath(issue.path) || '(top level)';
-    if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-      return `${prefix}${where}: unknown setting${issue.keys.length > 1 ? 's' : ''} ${keys}`;
-    }
-    const shown = showValues ? describeValue(valueAt(input, issue.path)) : '';
-    return `${prefix}${where}: ${shown}${issue.message}`;
-  });
-}
-
 /** Parses the YAML config text; `source` names the file in error lines. */
 export function parseIncidentConfig(text: string, source: string): IncidentConfig {
   const doc = parseDocument(text, { prettyErrors: true });
@@ -315,68 +195,3 @@ export function parseIncidentConfig(text: string, source: string): IncidentConfi
 }
 
 export const DEFAULT_INCIDENT_CONFIG: IncidentConfig = parseIncidentConfig('{}', 'defaults');
-
-export interface LoadOptions {
-  env: Record<string, string | undefined>;
-  readFile?: (path: string) => string;
-  fileExists?: (path: string) => boolean;
-}
-
-/** Reads and validates every setting, collecting all problems before failing. */
-export function loadConfig({
-  env,
-  readFile = (p) => readFileSync(p, 'utf8'),
-  fileExists = existsSync,
-}: LoadOptions): Config {
-  const problems: string[] = [];
-  // Empty variables count as unset: `FOO=` in an env file should not mean "the empty string".
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  // Values are never echoed for env problems: they may be secrets.
-  const parsedEnv = envSchema.safeParse(cleaned);
-  if (!parsedEnv.success) problems.push(...issuesToLines('', parsedEnv.error, cleaned, false));
-  if (!cleaned.SLACK_APP_TOKEN && !cleaned.SLACK_SIGNING_SECRET) {
-    problems.push(
-      'SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
-    );
-  }
-
-  let incident = DEFAULT_INCIDENT_CONFIG;
-  const explicitPath = cleaned.INCIDENT_CONFIG;
-  const configPath =
-    explicitPath ?? (fileExists('./incident.config.yml') ? './incident.config.yml' : undefined);
-  if (configPath) {
-    let text: string | undefined;
-    try {
-      text = readFile(configPath);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-      problems.push(`INCIDENT_CONFIG: cannot read ${configPath} (${code}); expected a readable YAML file`);
-    }
-    if (text !== undefined) {
-      try {
-        incident = parseIncidentConfig(text, configPath);
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        problems.push(...err.problems);
-      }
-    }
-  }
-
-  if (problems.length > 0 || !parsedEnv.success) throw new ConfigError(problems);
-  const e = parsedEnv.data;
-  return {
-    slack: {
-      botToken: e.SLACK_BOT_TOKEN,
-      signingSecret: e.SLACK_SIGNING_SECRET,
-      appToken: e.SLACK_APP_TOKEN,
-      apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
-      timeoutMs: e.SLACK_TIMEOUT_MS,
-    },
-    databaseUrl: e.DATABASE_URL,
-    dataDir: e.DATA_DIR,
-    port: e.PORT,
-    logLevel: e.LOG_LEVEL,
-    configPath,
-    incident,
-  };
-}
