@@ -24,7 +24,12 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({
     level: config.logLevel,
-    secrets: [config.slack.botToken, config.slack.signingSecret, config.slack.appToken],
+    secrets: [
+      config.slack.botToken,
+      config.slack.signingSecret,
+      config.slack.appToken,
+      ...(config.incident.alerts?.integrations.map((i) => i.key) ?? []),
+    ],
   });
 
   let bot: Awaited<ReturnType<typeof startBot>>;

@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ROLES, type Role } from '../incidents/model.js';
+import { type AlertsConfig, alertsSchema, resolveAlerts } from './alerts.js';
 import { channelId, duration, notifyId, userId } from './atoms.js';
 import { ConfigError, issuesToLines } from './problems.js';
 
@@ -88,6 +89,7 @@ const incidentConfigSchema = z.strictObject({
     )
     .default({}),
   announcements_channel: channelId.optional(),
+  alerts: alertsSchema.optional(),
   channel_prefix: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,19}$/, 'must be 1-20 lowercase letters, digits, - or _ (such as inc)')
@@ -134,10 +136,16 @@ export interface IncidentConfig {
   roleDescriptions: Record<Role, string>;
   channelPrefix: string;
   severities: Severity[];
+  /** The alert hub; undefined (off) without an `alerts:` section. */
+  alerts: AlertsConfig | undefined;
 }
 
-/** Parses the YAML config text; `source` names the file in error lines. */
-export function parseIncidentConfig(text: string, source: string): IncidentConfig {
+/** Parses the YAML config text; `source` names the file in error lines; `env` holds the alert keys. */
+export function parseIncidentConfig(
+  text: string,
+  source: string,
+  env: Record<string, string | undefined> = {},
+): IncidentConfig {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -161,9 +169,22 @@ export function parseIncidentConfig(text: string, source: string): IncidentConfi
         ]
       : [],
   );
-  if (unknownPolicies.length > 0) throw new ConfigError(unknownPolicies);
+  const resolved = parsed.data.alerts
+    ? resolveAlerts(
+        parsed.data.alerts,
+        {
+          severities: parsed.data.severities,
+          policies: Object.keys(parsed.data.escalation_policies),
+          env,
+        },
+        (line) => `${source}: ${line}`,
+      )
+    : undefined;
+  const problems = [...unknownPolicies, ...(resolved?.problems ?? [])];
+  if (problems.length > 0) throw new ConfigError(problems);
   const roles = parsed.data.roles as Partial<Record<Role, { description: string } | undefined>>;
   return {
+    alerts: resolved?.alerts,
     announcementsChannel: parsed.data.announcements_channel,
     admins: parsed.data.admins,
     roleDescriptions: Object.fromEntries(

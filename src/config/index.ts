@@ -77,7 +77,7 @@ export function loadConfig({
     }
     if (text !== undefined) {
       try {
-        incident = parseIncidentConfig(text, configPath);
+        incident = parseIncidentConfig(text, configPath, cleaned);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         problems.push(...err.problems);

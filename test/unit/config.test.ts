@@ -305,6 +305,157 @@ describe('escalation and reminders config', () => {
   });
 });
 
+describe('config file: alerts', () => {
+  const keys = {
+    ALERTS_KEY_PROMETHEUS: 'prom-key-0123456789abcdef',
+    ALERTS_KEY_PD: 'a'.repeat(32),
+    ALERTS_KEY_HOOK: 'hook-key-0123456789abcdef',
+  };
+  const hub = `
+escalation_policies:
+  default:
+    tiers: [{after: 0m, notify: [U0ONCALL]}]
+alerts:
+  channel: C0ALERTS
+  group_by: [alertname, service]
+  reopen_within: 10m
+  integrations:
+    - {name: prometheus, type: alertmanager, key_env: ALERTS_KEY_PROMETHEUS}
+    - {name: pd, type: pagerduty, key_env: ALERTS_KEY_PD}
+    - name: hook
+      type: webhook
+      key_env: ALERTS_KEY_HOOK
+      fields: {dedup_key: id, summary: title, severity: level, status: state, labels: tags}
+  routes:
+    - match: {service: payments}
+      declare: sev1
+    - match: {severity: critical, alertname: '/^Disk.*Full$/i'}
+      escalation_policy: default
+      channel: C0OTHER
+      group_by: [alertname]
+`;
+
+  it('parses the hub: integrations with their keys from the environment, routes with matchers', () => {
+    const { alerts } = parseIncidentConfig(hub, 'cfg.yml', keys);
+    expect(alerts).toMatchObject({
+      channel: 'C0ALERTS',
+      groupBy: ['alertname', 'service'],
+      reopenWithinMs: 600_000,
+      integrations: [
+        {
+          name: 'prometheus',
+          type: 'alertmanager',
+          key: keys.ALERTS_KEY_PROMETHEUS,
+          keyEnv: 'ALERTS_KEY_PROMETHEUS',
+        },
+        { name: 'pd', type: 'pagerduty', key: keys.ALERTS_KEY_PD },
+        {
+          name: 'hook',
+          type: 'webhook',
+          fields: { dedupKey: 'id', summary: 'title', severity: 'level', status: 'state', labels: 'tags' },
+        },
+      ],
+    });
+    // A severity is named as the severities list spells it.
+    expect(alerts?.routes[0]).toEqual({ match: { service: { equals: 'payments' } }, declare: 'SEV1' });
+    const second = alerts?.routes[1];
+    expect(second).toMatchObject({ escalationPolicy: 'default', channel: 'C0OTHER', groupBy: ['alertname'] });
+    const regex = (second?.match.alertname as { regex: RegExp } | undefined)?.regex ?? /(?!)/;
+    expect(regex.test('diskfull')).toBe(true);
+    expect(regex.test('Disk is Full!')).toBe(false);
+  });
+
+  it('applies the defaults, and is off without the section', () => {
+    const minimal = parseIncidentConfig(
+      'alerts:\n  channel: C0ALERTS\n  integrations: [{name: p, type: alertmanager, key_env: K}]\n',
+      'cfg.yml',
+      { K: 'k'.repeat(16) },
+    );
+    expect(minimal.alerts).toMatchObject({ groupBy: ['alertname'], reopenWithinMs: 300_000, routes: [] });
+    expect(parseIncidentConfig('{}', 'cfg.yml').alerts).toBeUndefined();
+  });
+
+  it('names the exact path of every problem, and never shows a key', () => {
+    const bad = `
+alerts:
+  group_by: [alert-name]
+  integrations:
+    - {name: prometheus, type: alertmanager, key_env: MISSING_KEY}
+    - {name: prometheus, type: alertmanager, key_env: SHORT_KEY}
+    - {name: pd, type: pagerduty, key_env: PD_KEY}
+    - {name: hook, type: webhook, key_env: HOOK_KEY}
+    - {name: Bad Name, type: nagios, key_env: lower, fields: {dedup_key: id, summary: x}}
+  routes:
+    - {match: {service: '/[unclosed/'}, declare: SEV9, escalation_policy: nope}
+    - {match: {integration: nowhere}}
+`;
+    const lines = problems(() =>
+      parseIncidentConfig(bad, 'cfg.yml', {
+        SHORT_KEY: 'short',
+        PD_KEY: 'p'.repeat(31),
+        HOOK_KEY: 'h'.repeat(20),
+      }),
+    );
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'cfg.yml: alerts.channel: is required to enable the hub (the triage channel ID, such as C0ALERTS)',
+        'cfg.yml: alerts.group_by[0]: "alert-name" must be a label name such as alertname (letters, digits, _)',
+        'cfg.yml: alerts.integrations[4].name: "Bad Name" must be 1-40 lowercase letters, digits, - or _ (such as prometheus)',
+        'cfg.yml: alerts.integrations[4].type: "nagios" must be one of alertmanager, pagerduty, webhook',
+        'cfg.yml: alerts.integrations[4].key_env: "lower" must be an environment variable name such as ALERTS_KEY_PROMETHEUS',
+        'cfg.yml: alerts.routes[0].match.service: "/[unclosed/" is not a valid regular expression (Invalid regular expression: /[unclosed/: Unterminated character class)',
+      ]),
+    );
+    // Once the shape is right, the checks that need the environment and the other sections.
+    const shaped = `
+alerts:
+  channel: C0ALERTS
+  integrations:
+    - {name: prometheus, type: alertmanager, key_env: MISSING_KEY}
+    - {name: prometheus, type: alertmanager, key_env: SHORT_KEY}
+    - {name: pd, type: pagerduty, key_env: PD_KEY}
+    - {name: hook, type: webhook, key_env: HOOK_KEY}
+    - {name: am, type: alertmanager, key_env: HOOK_KEY, fields: {dedup_key: id, summary: x}}
+  routes:
+    - {match: {integration: nowhere}, declare: SEV9, escalation_policy: nope}
+`;
+    const env = { SHORT_KEY: 'short-secret', PD_KEY: 'p'.repeat(31), HOOK_KEY: 'hook-secret-0123456789' };
+    const second = problems(() => parseIncidentConfig(shaped, 'cfg.yml', env));
+    expect(second).toEqual([
+      "cfg.yml: alerts.integrations[0].key_env: MISSING_KEY is not set (it must hold the integration's secret key)",
+      'cfg.yml: alerts.integrations[1].name: "prometheus" is used twice',
+      'cfg.yml: alerts.integrations[1].key_env: SHORT_KEY must hold at least 16 characters',
+      'cfg.yml: alerts.integrations[2].key_env: PD_KEY must hold 32 printable characters, as a PagerDuty routing key does',
+      'cfg.yml: alerts.integrations[3].fields: is required for a webhook (at least dedup_key and summary)',
+      'cfg.yml: alerts.integrations[4].fields: only a webhook integration takes fields (this one is alertmanager)',
+      'cfg.yml: alerts.routes[0].declare: "SEV9" is not a severity in severities',
+      'cfg.yml: alerts.routes[0].escalation_policy: "nope" is not a policy in escalation_policies',
+      'cfg.yml: alerts.routes[0].match.integration: "nowhere" is not an integration in alerts.integrations',
+    ]);
+    for (const value of Object.values(env)) expect(second.join('\n')).not.toContain(value);
+  });
+
+  it('reads the keys from the environment loadConfig was given', () => {
+    const config = loadConfig({
+      env: { ...baseEnv, ...keys, INCIDENT_CONFIG: 'hub.yml' },
+      readFile: () => hub,
+      fileExists: () => true,
+    });
+    expect(config.incident.alerts?.integrations.map((i) => i.key)).toEqual(Object.values(keys));
+    const missing = problems(() =>
+      loadConfig({
+        env: { ...baseEnv, INCIDENT_CONFIG: 'hub.yml' },
+        readFile: () => hub,
+        fileExists: () => true,
+      }),
+    );
+    expect(missing).toHaveLength(3);
+    expect(missing[0]).toBe(
+      "hub.yml: alerts.integrations[0].key_env: ALERTS_KEY_PROMETHEUS is not set (it must hold the integration's secret key)",
+    );
+  });
+});
+
 describe('incident.config.example.yml', () => {
   it('is a valid config that uses every setting', async () => {
     const { readFileSync } = await import('node:fs');
