@@ -3,7 +3,7 @@
  *
  *   main.ts, bot.ts         the composition root: knows everything, and nothing knows it
  *   slack/, http/           transports: parse, call the domain, render; siblings that never meet
- *   escalation/             a capability on top of incidents (it pages for them)
+ *   alerts/, escalation/    capabilities on top of incidents (alerts: the hub; escalation: paging)
  *   incidents/              the domain: use-cases, the reminder plan, jobs; speaks no Slack
  *   jobs/, timeline/, db/   infrastructure the domain stands on
  *   config/, logger, errors, clock, duration, text   the kernel everyone may use
@@ -13,7 +13,7 @@
  * slack/ implements; it reaches another capability through that folder's exported functions.
  */
 
-const DOMAIN = '^src/(incidents|escalation)/';
+const DOMAIN = '^src/(incidents|escalation|alerts)/';
 const INFRA = '^src/(jobs|timeline|db)/';
 const KERNEL = '^src/(config/|(logger|errors|clock|duration|text)\\.ts$)';
 const MODEL = '^src/[^/]+/model\\.ts$';
@@ -76,7 +76,7 @@ module.exports = {
         'incidents/ knows no other capability: escalation plugs in through EscalationControl (unit-of-work.ts).',
       severity: 'error',
       from: { path: '^src/incidents/' },
-      to: { path: '^src/escalation/' },
+      to: { path: '^src/(escalation|alerts)/', pathNot: MODEL },
     },
     {
       name: 'capabilities-use-incidents-through-its-functions',

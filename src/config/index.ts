@@ -10,6 +10,7 @@ import { ConfigError, issuesToLines } from './problems.js';
  * one line naming the variable or config path, what is wrong and what is expected (problems.ts).
  */
 
+export type { AlertRoute, AlertsConfig, Integration, Matcher, WebhookFields } from './alerts.js';
 export {
   DEFAULT_INCIDENT_CONFIG,
   DEFAULT_ROLE_DESCRIPTIONS,
