@@ -1,9 +1,13 @@
 import type { App } from '@slack/bolt';
+import { Inbox } from './alerts/inbox.js';
+import { ingestJobs } from './alerts/ingest.js';
+import { renderJobs } from './alerts/render.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/index.js';
 import { type Database, openDatabase } from './db/client.js';
 import { pageJobs } from './escalation/pages.js';
 import { escalationControl, stepJobs } from './escalation/steps.js';
+import { alertRoutes } from './http/alerts.js';
 import { healthRoutes } from './http/health.js';
 import { type HttpServer, type Route, startHttpServer } from './http/server.js';
 import { notifyJobs } from './incidents/notify.js';
@@ -42,6 +46,8 @@ export interface BotOptions {
   /** Tick the job engine with node-cron every second (default true); commits wake it either way. */
   tick?: boolean;
   leaseMs?: number;
+  /** How many received alert notifications may wait before the alert endpoints answer 503 (tests). */
+  alertInboxBound?: number;
 }
 
 export async function startBot(options: BotOptions): Promise<Bot> {
@@ -88,6 +94,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...reminderJobs(jobDeps),
       ...stepJobs(jobDeps),
       ...pageJobs(jobDeps),
+      ...ingestJobs(jobDeps),
+      ...renderJobs(jobDeps),
     ],
   });
 
@@ -103,6 +111,22 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   const routes: Route[] = [...healthRoutes(database, logger.child({ component: 'http' }))];
   if (transport.handleEvents)
     routes.push({ method: 'POST', path: '/slack/events', handle: transport.handleEvents });
+  // The alert hub, when the config file has an alerts section.
+  const hub = config.incident.alerts;
+  const inbox = hub
+    ? new Inbox(database.db, logger.child({ component: 'alerts' }), options.alertInboxBound)
+    : undefined;
+  if (hub && inbox) {
+    await inbox.start();
+    routes.push(
+      ...alertRoutes({
+        hub,
+        store: { db: database.db, clock },
+        inbox,
+        logger: logger.child({ component: 'alerts' }),
+      }),
+    );
+  }
   let server: HttpServer;
   try {
     server = await startHttpServer({
@@ -138,6 +162,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     port: server.port,
     stop() {
       stopping ??= (async () => {
+        inbox?.stop();
         await server.close().catch((err: unknown) => logger.warn({ err }, 'stopping the HTTP server'));
         await transport.app.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the receiver'));
         await engine.stop();

@@ -12,14 +12,35 @@ export type Method = 'GET' | 'POST' | 'HEAD';
 
 export interface Route {
   method: Method;
+  /** An exact path, or one with `:name` segments that match any one segment (`/alerts/:integration`). */
   path: string;
-  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, params: Record<string, string>): void | Promise<void>;
 }
 
 export interface HttpServer {
   /** The port actually listened on (useful with PORT=0). */
   port: number;
   close(): Promise<void>;
+}
+
+/** Matches a path against a route's pattern; the `:name` segments' values, or undefined. */
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const want = pattern.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [n, segment] of want.entries()) {
+    const value = got[n] as string;
+    if (segment.startsWith(':')) {
+      if (!value) return undefined;
+      try {
+        params[segment.slice(1)] = decodeURIComponent(value);
+      } catch {
+        return undefined;
+      }
+    } else if (segment !== value) return undefined;
+  }
+  return params;
 }
 
 export async function startHttpServer(options: {
@@ -34,17 +55,27 @@ export async function startHttpServer(options: {
     methods.set(route.method, route);
     byPath.set(route.path, methods);
   }
+  const find = (path: string) => {
+    const exact = byPath.get(path);
+    if (exact) return { methods: exact, params: {} };
+    for (const [pattern, methods] of byPath) {
+      const params = pattern.includes(':') ? matchPath(pattern, path) : undefined;
+      if (params) return { methods, params };
+    }
+    return undefined;
+  };
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const methods = byPath.get(path);
+    const found = find(path);
+    const methods = found?.methods;
     const route = methods?.get(req.method ?? '') ?? (req.method === 'HEAD' ? methods?.get('GET') : undefined);
-    if (!route) {
+    if (!route || !found) {
       res.writeHead(methods ? 405 : 404, methods ? { allow: [...methods.keys()].join(', ') } : {});
       res.end();
       return;
     }
     Promise.resolve()
-      .then(() => route.handle(req, res))
+      .then(() => route.handle(req, res, found.params))
       .catch((err: unknown) => {
         options.logger.error({ err, path }, 'request handler failed');
         if (!res.headersSent) res.writeHead(500);

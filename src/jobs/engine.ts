@@ -81,9 +81,18 @@ class CompletionBatch {
           batch.map((b) => sql`(${b.id}::bigint, ${b.token}::text)`),
           sql`, `,
         );
+        // A job scheduled again while it ran goes back to pending, due when that scheduling asked.
+        const again = sql`${timers.rerunAt} is not null`;
         await this.db
           .update(timers)
-          .set({ status: 'done', leaseToken: null, finishedAt: this.clock.now() })
+          .set({
+            status: sql`case when ${again} then 'pending' else 'done' end`,
+            dueAt: sql`coalesce(${timers.rerunAt}, ${timers.dueAt})`,
+            attempts: sql`case when ${again} then 0 else ${timers.attempts} end`,
+            finishedAt: sql`case when ${again} then null else ${this.clock.now()}::timestamptz end`,
+            leaseToken: null,
+            rerunAt: null,
+          })
           .where(sql`(${timers.id}, ${timers.leaseToken}) in (${mine})`);
         for (const b of batch) b.resolve();
       } catch (err) {
@@ -203,7 +212,12 @@ export class JobEngine {
     for (const [id, { token }] of this.inflight) {
       await this.options.db
         .update(timers)
-        .set({ dueAt: this.options.clock.now(), leaseToken: null, attempts: sql`${timers.attempts} - 1` })
+        .set({
+          dueAt: this.options.clock.now(),
+          leaseToken: null,
+          rerunAt: null,
+          attempts: sql`${timers.attempts} - 1`,
+        })
         .where(and(eq(timers.id, id), eq(timers.leaseToken, token)));
     }
   }
@@ -264,12 +278,22 @@ export class JobEngine {
   private async runRow(row: JobRow, token: string, log: Logger): Promise<void> {
     const { db, clock } = this.options;
     const mine = and(eq(timers.id, row.id), eq(timers.leaseToken, token));
+    // Parked for good, unless it was scheduled again meanwhile: that is a new request, and runs.
+    const again = sql`${timers.rerunAt} is not null`;
     const park = (reason: string) =>
       db
         .update(timers)
-        .set({ status: 'failed', leaseToken: null, lastError: reason, finishedAt: clock.now() })
+        .set({
+          status: sql`case when ${again} then 'pending' else 'failed' end`,
+          dueAt: sql`coalesce(${timers.rerunAt}, ${timers.dueAt})`,
+          attempts: sql`case when ${again} then 0 else ${timers.attempts} end`,
+          finishedAt: sql`case when ${again} then null else ${clock.now()}::timestamptz end`,
+          leaseToken: null,
+          rerunAt: null,
+          lastError: reason,
+        })
         .where(mine)
-        .returning({ id: timers.id });
+        .returning({ status: timers.status });
     const binding = this.bindings.get(row.kind);
     if (!binding) {
       log.error(`parked: no handler for job kind "${row.kind}"`);
@@ -315,7 +339,7 @@ export class JobEngine {
         log.error({ err: error }, `job failed for good after ${row.attempts} attempt(s): ${error.message}`);
         const parked = await park(error.message);
         // Only the lease holder reports, so a failure is announced once.
-        if (parked.length > 0 && binding.handler.onGiveUp) {
+        if (parked[0]?.status === 'failed' && binding.handler.onGiveUp) {
           await binding.handler.onGiveUp(payload, error, ctx).catch((err: unknown) => {
             log.error({ err }, 'reporting the failure of the job failed');
           });
@@ -332,8 +356,10 @@ export class JobEngine {
       await db
         .update(timers)
         .set({
-          dueAt: new Date(clock.now().getTime() + delay),
+          // Scheduled again meanwhile for an earlier time: that time wins.
+          dueAt: sql`least(${new Date(clock.now().getTime() + delay)}::timestamptz, coalesce(${timers.rerunAt}, 'infinity'))`,
           leaseToken: null,
+          rerunAt: null,
           waitingFor: waitFor,
           lastError: error.message,
         })

@@ -1,4 +1,4 @@
-import { and, eq, isNull, like } from 'drizzle-orm';
+import { and, count, eq, isNull, like, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import type { Logger } from '../logger.js';
@@ -52,7 +52,8 @@ const dueOf = (job: Scheduled<unknown>) =>
 /**
  * Creates or re-plans the job with this key (an upsert: re-planning never makes a second job). Runs inside
  * the caller's transaction, so the job commits with the change that needs it; the commit wakes the
- * engines (a trigger NOTIFYs them, see drizzle/0004).
+ * engines (a trigger NOTIFYs them, see drizzle/0004). A job that is running is not disturbed: it runs
+ * once more, at `dueAt`, after this run ends, so a key never runs twice at once.
  */
 export async function schedule<P>(
   tx: Db | Tx,
@@ -75,7 +76,20 @@ export async function schedule<P>(
     finishedAt: null,
   };
   const { createdAt: _createdAt, ...update } = values;
-  await tx.insert(timers).values(values).onConflictDoUpdate({ target: timers.key, set: update });
+  const running = sql`(${timers.status} = 'pending' and ${timers.leaseToken} is not null)`;
+  await tx
+    .insert(timers)
+    .values(values)
+    .onConflictDoUpdate({
+      target: timers.key,
+      set: {
+        ...update,
+        attempts: sql`case when ${running} then ${timers.attempts} else 0 end`,
+        dueAt: sql`case when ${running} then ${timers.dueAt} else excluded.due_at end`,
+        leaseToken: sql`case when ${running} then ${timers.leaseToken} else null end`,
+        rerunAt: sql`case when ${running} then excluded.due_at else null end`,
+      },
+    });
 }
 
 /** Creates the job unless one with this key exists already (in any state): for work that must happen once. */
@@ -129,6 +143,15 @@ export async function cancelJobs(tx: Db | Tx, prefix: JobKeyPrefix, now: Date): 
     .where(and(eq(timers.status, 'pending'), like(timers.key, `${escaped}%`)))
     .returning({ id: timers.id });
   return rows.length;
+}
+
+/** How many jobs of this type are still to run (or running): a queue's depth. */
+export async function countPending(db: Db | Tx, type: JobType<unknown>): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(timers)
+    .where(and(eq(timers.status, 'pending'), eq(timers.kind, type.kind)));
+  return row?.n ?? 0;
 }
 
 /** Whether the job with this key is still to run (or running). */

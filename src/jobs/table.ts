@@ -36,6 +36,11 @@ export const timers = pgTable(
      * wakes it (`wakeWaiters`) instead of it polling; `due_at` is the fallback should the wake be lost.
      */
     waitingFor: text('waiting_for'),
+    /**
+     * Scheduled again while it was running: when to run again once this run ends. A job never runs twice
+     * at once; scheduling it while it runs means "once more, after".
+     */
+    rerunAt: tstz('rerun_at'),
     lastError: text('last_error'),
     createdAt: tstz('created_at').notNull(),
     finishedAt: tstz('finished_at'),

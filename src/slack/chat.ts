@@ -1,3 +1,4 @@
+import type { AlertNotice, AlertsChat } from '../alerts/chat.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { ChatMessageRef, IncidentChat, IncidentNotice, MessageMarker } from '../incidents/chat.js';
 import type { IncidentSnapshot } from '../incidents/queries.js';
@@ -6,10 +7,10 @@ import { incidentTopic } from './views/card.js';
 import { renderNotice } from './views/notices.js';
 
 /**
- * The Slack side of `IncidentChat`: incidents' jobs say what to tell whom (a notice, as data); this renders
- * it with the pure views and sends it through the one Web API gateway.
+ * The Slack side of `IncidentChat` and `AlertsChat`: the capabilities' jobs say what to tell whom (a
+ * notice, as data); this renders it with the pure views and sends it through the one Web API gateway.
  */
-export class SlackChat implements IncidentChat {
+export class SlackChat implements IncidentChat, AlertsChat {
   constructor(
     private readonly slack: SlackGateway,
     private readonly config: IncidentConfig,
@@ -50,13 +51,13 @@ export class SlackChat implements IncidentChat {
 
   post(
     channel: string,
-    notice: IncidentNotice,
+    notice: IncidentNotice | AlertNotice,
     options: { threadTs?: string; marker?: MessageMarker } = {},
   ): Promise<ChatMessageRef> {
     return this.slack.postMessage({ channel, ...renderNotice(notice, this.config), ...options });
   }
 
-  update(message: ChatMessageRef, notice: IncidentNotice): Promise<void> {
+  update(message: ChatMessageRef, notice: IncidentNotice | AlertNotice): Promise<void> {
     return this.slack.updateMessage(message.channel, message.ts, renderNotice(notice, this.config));
   }
 

@@ -54,6 +54,7 @@ export async function startTestBot(options: {
   database: Database;
   clock?: Clock;
   incident?: Partial<IncidentConfig>;
+  alertInboxBound?: number;
 }): Promise<TestBot> {
   const { logger, lines } = captureLogger([BOT_TOKEN, SIGNING_SECRET]);
   const bot = await startBot({
@@ -63,6 +64,7 @@ export async function startTestBot(options: {
     database: options.database,
     processBeforeResponse: true,
     tick: false,
+    alertInboxBound: options.alertInboxBound,
   });
   const url = `http://127.0.0.1:${bot.port}/slack/events`;
   const post: TestBot['post'] = (body, opts = {}) => {

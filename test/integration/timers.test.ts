@@ -196,6 +196,47 @@ describe('job engine', () => {
     expect(() => engine([handle(t, noop), handle(t, noop)])).toThrow(/job kind "t" has two handlers/);
   });
 
+  it('never runs one key twice at once: scheduled while running, it runs once more, after', async () => {
+    const started: string[] = [];
+    let release: () => void = () => {};
+    let running = 0;
+    let most = 0;
+    const e = engine([
+      handle(t, {
+        run: async (p) => {
+          running++;
+          most = Math.max(most, running);
+          started.push(String((p as { n: number }).n));
+          if (started.length === 1)
+            await new Promise<void>((r) => {
+              release = r;
+            });
+          running--;
+        },
+      }),
+    ]);
+    const again = (n: number, dueAt = clock.now()) =>
+      schedule(db(), t, { key: jobKey('solo'), dueAt, payload: { n } }, clock.now());
+    await again(1);
+    await e.kick(); // run 1 starts and waits
+    expect(started).toEqual(['1']);
+    await again(2);
+    await again(3, new Date(clock.now().getTime() + 1000));
+    await e.kick();
+    // Still the first run: nothing else started beside it.
+    expect((await rowByKey('solo'))?.leaseToken).not.toBeNull();
+    expect(started).toEqual(['1']);
+    release();
+    await e.drain();
+    // Re-planned to a second from now while running: it runs then, once, with the last payload.
+    expect(await rowByKey('solo')).toMatchObject({ status: 'pending', rerunAt: null });
+    clock.advance(1000);
+    await e.drain();
+    expect(started).toEqual(['1', '3']);
+    expect(most).toBe(1);
+    expect(await rowByKey('solo')).toMatchObject({ status: 'done' });
+  });
+
   it('wakes when a transaction that scheduled a job commits, without a tick or a kick', async () => {
     const fired: string[] = [];
     const e = engine([handle(t, { run: async (_p, ctx) => void fired.push(ctx.key) })]);

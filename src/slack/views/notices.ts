@@ -1,6 +1,8 @@
+import type { AlertNotice } from '../../alerts/chat.js';
 import type { IncidentConfig } from '../../config/index.js';
 import { PermanentError } from '../../errors.js';
 import type { IncidentNotice } from '../../incidents/chat.js';
+import { alertGroupMessage, alertThreadMessage } from './alerts.js';
 import type { SlackMessage } from './blocks.js';
 import { incidentCard } from './card.js';
 import {
@@ -27,8 +29,12 @@ import { announcement, reporterNotice, setupFailureNotice } from './setup.js';
  * always give the same message. A notice about a timeline event is rendered from the event, so the channel
  * and the timeline tell the same facts.
  */
-export function renderNotice(notice: IncidentNotice, config: IncidentConfig): SlackMessage {
+export function renderNotice(notice: IncidentNotice | AlertNotice, config: IncidentConfig): SlackMessage {
   switch (notice.kind) {
+    case 'alert_group':
+      return alertGroupMessage(notice);
+    case 'alert_group_thread':
+      return alertThreadMessage(notice);
     case 'card':
       return incidentCard(notice.incident, config.severities);
     case 'announcement':

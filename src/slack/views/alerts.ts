@@ -1,0 +1,127 @@
+import type { KnownBlock } from '@slack/web-api';
+import type { AlertGroupView, AlertNotice, AlertThreadLine, AlertView } from '../../alerts/chat.js';
+import type { AlertSeverity } from '../../alerts/model.js';
+import { escapeMrkdwn, truncate } from '../../text.js';
+import { mentionChannel, mentionUser, slackDate } from '../text.js';
+import { fitLines, type SlackMessage, section } from './blocks.js';
+
+/**
+ * The alert hub's messages: one per group, edited in place, and the posts in its thread. The fallback text
+ * starts as Alertmanager's own notifications do: `[FIRING:<n>] ` or `[RESOLVED] `.
+ */
+
+const SEVERITY_ICON: Record<AlertSeverity, string> = {
+  critical: '🔴',
+  error: '🟠',
+  warning: '🟡',
+  info: '🔵',
+};
+
+const STATUS_ICON = { firing: '🔥', acknowledged: '👀', resolved: '✅' } as const;
+
+export const groupPrefix = (g: AlertGroupView): string =>
+  g.status === 'resolved' ? '[RESOLVED] ' : `[FIRING:${g.firingCount}] `;
+
+const acknowledger = (by: string): string =>
+  by.startsWith('integration:')
+    ? `${escapeMrkdwn(by.slice('integration:'.length))} (PagerDuty)`
+    : mentionUser(by);
+
+/** Labels that tell the shown alerts apart: not the group's own, not the ones they all share. */
+function differingLabels(alerts: AlertView[], group: AlertGroupView): string[][] {
+  const common = new Set(
+    Object.entries(alerts[0]?.labels ?? {})
+      .filter(([k, v]) => alerts.every((a) => a.labels[k] === v))
+      .map(([k]) => k),
+  );
+  return alerts.map((a) =>
+    Object.entries(a.labels)
+      .filter(([k]) => !(k in group.groupLabels) && !common.has(k))
+      .map(([k, v]) => `${k}=${v}`),
+  );
+}
+
+function alertLine(a: AlertView, labels: string[]): string {
+  const link = a.links[0];
+  const summary = escapeMrkdwn(truncate(a.summary, 200));
+  // Links are http(s) (the normalisers keep no others); <, > and | would end Slack's link syntax early.
+  const href = link?.href.replace(/[<>|]/g, (c) => encodeURIComponent(c));
+  const text = href ? `<${href}|${summary}>` : summary;
+  const extra = labels.length > 0 ? ` · \`${escapeMrkdwn(truncate(labels.join(' '), 120))}\`` : '';
+  const times = a.occurrences > 1 ? ` · ×${a.occurrences}` : '';
+  return `${STATUS_ICON[a.status]} ${SEVERITY_ICON[a.severity]} ${text}${extra}${times}`;
+}
+
+function groupFacts(g: AlertGroupView): string {
+  return [
+    `${g.firingCount} firing of ${g.alertCount} alert${g.alertCount === 1 ? '' : 's'}`,
+    ...(g.flaps > 0 ? [`${g.flaps} flap${g.flaps === 1 ? '' : 's'}`] : []),
+    ...(g.truncated > 0 ? [`${g.truncated} more left out by the sender`] : []),
+    ...(g.acknowledgedBy ? [`Acknowledged by ${acknowledger(g.acknowledgedBy)}`] : []),
+    ...(g.silencedUntil
+      ? [`🔕 Silenced until ${slackDate(g.silencedUntil, '{date_short_pretty} {time}')}`]
+      : []),
+    ...(g.incident
+      ? [
+          `Incident #${g.incident.number}${g.incident.channelId ? ` in ${mentionChannel(g.incident.channelId)}` : ''}`,
+        ]
+      : []),
+    `since ${slackDate(g.openedAt, '{date_short_pretty} {time}')}`,
+  ].join(' · ');
+}
+
+export function alertGroupMessage(notice: Extract<AlertNotice, { kind: 'alert_group' }>): SlackMessage {
+  const g = notice.group;
+  const title = escapeMrkdwn(truncate(g.title, 150));
+  const head = `${g.status === 'resolved' ? '✅' : SEVERITY_ICON[g.severity]} *${title}*`;
+  const labels = Object.entries(g.groupLabels)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const differing = differingLabels(notice.alerts, g);
+  const lines = fitLines(notice.alerts.map((a, n) => alertLine(a, differing[n] ?? [])));
+  if (notice.more > 0) lines.push(`…and ${notice.more} more`);
+  const blocks: KnownBlock[] = [
+    section(head),
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Severity*\n${g.severity}` },
+        {
+          type: 'mrkdwn',
+          text: `*Integration*\n${escapeMrkdwn(truncate(g.integrations.join(', ') || '—', 200))}`,
+        },
+        ...(labels
+          ? [{ type: 'mrkdwn' as const, text: `*Group*\n\`${escapeMrkdwn(truncate(labels, 500))}\`` }]
+          : []),
+      ],
+    },
+    ...(lines.length > 0 ? [section(lines.join('\n'))] : []),
+    { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(groupFacts(g), 3000) }] },
+  ];
+  return { text: truncate(`${groupPrefix(g)}${escapeMrkdwn(g.title)}`, 3000), blocks };
+}
+
+const THREAD_WORDS: Record<AlertThreadLine['kind'], string> = {
+  fired: '🔥 Firing',
+  reopened: '🔁 Firing again',
+  acknowledged: '👀 Acknowledged',
+  resolved: '✅ Resolved',
+};
+
+export function alertThreadMessage(
+  notice: Extract<AlertNotice, { kind: 'alert_group_thread' }>,
+): SlackMessage {
+  const lines = fitLines(
+    notice.lines.map(
+      (l) =>
+        `${slackDate(l.at, '{time}')} ${THREAD_WORDS[l.kind]}: ${escapeMrkdwn(truncate(l.summary, 200))}`,
+    ),
+  );
+  if (notice.more > 0) lines.push(`…and ${notice.more} more`);
+  const text = lines.join('\n');
+  return {
+    text: truncate(`${groupPrefix(notice.group)}${escapeMrkdwn(notice.group.title)}: ${text}`, 3000),
+    blocks: [section(text || 'No change.')],
+  };
+}
