@@ -94,6 +94,13 @@ module.exports = {
       to: { path: '^src/jobs/table\\.ts$' },
     },
     {
+      name: 'capabilities-own-their-tables',
+      comment: 'alerts/tables.ts belongs to alerts/: others read alerts through alerts/ functions.',
+      severity: 'error',
+      from: { pathNot: '^src/alerts/' },
+      to: { path: '^src/alerts/tables\\.ts$' },
+    },
+    {
       name: 'infrastructure-knows-no-domain',
       comment:
         'jobs/, timeline/ and db/ serve every capability and know none (but their words, in model.ts).',

@@ -66,6 +66,11 @@ const PROBES: { file: string; code: string; append?: boolean; rule?: string }[] 
     rule: 'only-jobs-touch-the-jobs-table',
   },
   {
+    file: 'src/incidents/probe-alert-tables.ts',
+    code: "export { alerts } from '../alerts/tables.js';\n",
+    rule: 'capabilities-own-their-tables',
+  },
+  {
     file: 'src/slack/listeners/probe-db.ts',
     code: "import type { Db } from '../../db/client.js';\nexport type X = Db;\n",
     rule: 'transports-use-the-domain-not-its-storage',
