@@ -461,8 +461,14 @@ describe('incident.config.example.yml', () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const text = readFileSync(join(import.meta.dirname, '../../incident.config.example.yml'), 'utf8');
-    const config = parseIncidentConfig(text, 'incident.config.example.yml');
+    const config = parseIncidentConfig(text, 'incident.config.example.yml', {
+      ALERTS_KEY_PROMETHEUS: 'k'.repeat(24),
+      ALERTS_KEY_PD: 'p'.repeat(32),
+      ALERTS_KEY_HOOK: 'h'.repeat(24),
+    });
     expect(config.announcementsChannel).toBe('C0123ABCD');
+    expect(config.alerts?.integrations.map((i) => i.type)).toEqual(['alertmanager', 'pagerduty', 'webhook']);
+    expect(config.alerts?.routes.map((r) => r.declare ?? r.escalationPolicy)).toEqual(['SEV1', 'default']);
     expect(Object.keys(config.escalationPolicies)).toEqual(['default', 'business-hours']);
     expect(config.severities.map((s) => s.escalationPolicy)).toEqual([
       'default',
