@@ -89,7 +89,7 @@ class CompletionBatch {
             status: sql`case when ${again} then 'pending' else 'done' end`,
             dueAt: sql`coalesce(${timers.rerunAt}, ${timers.dueAt})`,
             attempts: sql`case when ${again} then 0 else ${timers.attempts} end`,
-            finishedAt: sql`case when ${again} then null else ${this.clock.now()}::timestamptz end`,
+            finishedAt: sql`case when ${again} then null else ${this.clock.now().toISOString()}::timestamptz end`,
             leaseToken: null,
             rerunAt: null,
           })
@@ -287,7 +287,7 @@ export class JobEngine {
           status: sql`case when ${again} then 'pending' else 'failed' end`,
           dueAt: sql`coalesce(${timers.rerunAt}, ${timers.dueAt})`,
           attempts: sql`case when ${again} then 0 else ${timers.attempts} end`,
-          finishedAt: sql`case when ${again} then null else ${clock.now()}::timestamptz end`,
+          finishedAt: sql`case when ${again} then null else ${clock.now().toISOString()}::timestamptz end`,
           leaseToken: null,
           rerunAt: null,
           lastError: reason,
@@ -357,7 +357,7 @@ export class JobEngine {
         .update(timers)
         .set({
           // Scheduled again meanwhile for an earlier time: that time wins.
-          dueAt: sql`least(${new Date(clock.now().getTime() + delay)}::timestamptz, coalesce(${timers.rerunAt}, 'infinity'))`,
+          dueAt: sql`least(${new Date(clock.now().getTime() + delay).toISOString()}::timestamptz, coalesce(${timers.rerunAt}, 'infinity'))`,
           leaseToken: null,
           rerunAt: null,
           waitingFor: waitFor,
