@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { groupJobs } from './alerts/groups.js';
 import { Inbox } from './alerts/inbox.js';
 import { ingestJobs } from './alerts/ingest.js';
 import { renderJobs } from './alerts/render.js';
@@ -96,6 +97,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...pageJobs(jobDeps),
       ...ingestJobs(jobDeps),
       ...renderJobs(jobDeps),
+      ...groupJobs(jobDeps),
     ],
   });
 

@@ -21,5 +21,8 @@ export const ROUTE_FIELDS = ['severity', 'integration'] as const;
 /** A Prometheus label name. */
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** How long a group can be silenced from its message: 1, 4 or 24 hours. */
+export const SILENCE_CHOICES_MINUTES = [60, 240, 1440] as const;
+
 /** The largest request body an alert endpoint reads: Alertmanager can send thousands of alerts at once. */
 export const ALERT_BODY_LIMIT = 5 * 1024 * 1024;

@@ -70,6 +70,7 @@ const RANK = { firing: 0, acknowledged: 1, resolved: 2 } as const;
 async function groupNotice(
   db: Db,
   group: AlertGroupRow,
+  now: Date,
 ): Promise<Extract<AlertNotice, { kind: 'alert_group' }>> {
   const rows = await db
     .select()
@@ -95,13 +96,18 @@ async function groupNotice(
   shown.sort((a, b) => RANK[a.status] - RANK[b.status]);
   return {
     kind: 'alert_group',
-    group: await viewOf(db, group, integrations.map((i) => i.integration).sort()),
+    group: await viewOf(db, group, integrations.map((i) => i.integration).sort(), now),
     alerts: shown,
     more: Math.max(0, group.alertCount - shown.length),
   };
 }
 
-async function viewOf(db: Db, group: AlertGroupRow, integrations: string[]): Promise<AlertGroupView> {
+async function viewOf(
+  db: Db,
+  group: AlertGroupRow,
+  integrations: string[],
+  now: Date,
+): Promise<AlertGroupView> {
   const incident = group.incidentId ? await findIncident(db, group.incidentId) : undefined;
   return {
     id: group.id,
@@ -117,7 +123,7 @@ async function viewOf(db: Db, group: AlertGroupRow, integrations: string[]): Pro
     openedAt: group.openedAt,
     resolvedAt: group.resolvedAt,
     acknowledgedBy: group.acknowledgedBy,
-    silencedUntil: group.silencedUntil,
+    silencedUntil: group.silencedUntil && group.silencedUntil > now ? group.silencedUntil : null,
     incident: incident ? { number: incident.number, channelId: incident.channelId } : null,
   };
 }
@@ -167,7 +173,10 @@ export function renderJobs(deps: RenderDeps): JobBinding[] {
         const [group] = await db.select().from(alertGroups).where(eq(alertGroups.id, p.groupId));
         // Not posted yet: the channel's sender posts it with its latest state.
         if (!group?.messageTs) return;
-        await chat.update({ channel: group.channelId, ts: group.messageTs }, await groupNotice(db, group));
+        await chat.update(
+          { channel: group.channelId, ts: group.messageTs },
+          await groupNotice(db, group, clock.now()),
+        );
         await db.update(alertGroups).set({ renderedAt: clock.now() }).where(eq(alertGroups.id, group.id));
       },
     }),
@@ -192,7 +201,8 @@ export function renderJobs(deps: RenderDeps): JobBinding[] {
             .from(alertEvents)
             .where(eq(alertEvents.groupId, group.id));
           const posted =
-            earlier ?? (await chat.post(group.channelId, await groupNotice(db, group), { marker }));
+            earlier ??
+            (await chat.post(group.channelId, await groupNotice(db, group, clock.now()), { marker }));
           await db
             .update(alertGroups)
             .set({ messageTs: posted.ts, renderedAt: clock.now(), threadCursor: cursor?.last ?? 0 })
@@ -214,7 +224,7 @@ export function renderJobs(deps: RenderDeps): JobBinding[] {
             .map((e) => ({ kind: e.kind, summary: e.summary, at: e.at }));
           const notice: AlertNotice = {
             kind: 'alert_group_thread',
-            group: await viewOf(db, group, []),
+            group: await viewOf(db, group, [], clock.now()),
             lines,
             more: events.length - lines.length,
           };

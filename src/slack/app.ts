@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { boltLogger } from './bolt-logger.js';
 import type { SlackGateway } from './gateway.js';
 import { registerActions } from './listeners/actions.js';
+import { registerAlertActions } from './listeners/alerts.js';
 import { registerCommands } from './listeners/commands.js';
 import { Listeners } from './listeners/registry.js';
 import { registerUnknownHandler } from './listeners/unknown.js';
@@ -63,6 +64,7 @@ export function buildSlack(options: {
   const deps = {
     config: config.incident,
     incidents: options.incidents,
+    alerts: { db: options.incidents.db, clock: options.incidents.clock },
     logger: listenerLogger,
     slack: options.slack,
     on: listeners,
@@ -71,5 +73,6 @@ export function buildSlack(options: {
   registerCommands(deps);
   registerViews(deps);
   registerActions(deps);
+  registerAlertActions(deps);
   return { app, handleEvents: http?.handle, listeners };
 }

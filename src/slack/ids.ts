@@ -45,6 +45,13 @@ export const RESOLVE_MODAL = {
   summary: { block: 'resolution', action: 'resolution_input' },
 } as const;
 
+/** Controls on an alert group's message; each carries the group's id (the silence select: id:minutes). */
+export const ALERT_ACTION = {
+  ack: 'alert_group_ack',
+  resolve: 'alert_group_resolve',
+  silence: 'alert_group_silence',
+} as const;
+
 /** Buttons of paging and reminders; each carries the incident id as its value. */
 export const ESCALATION_ACTION = {
   ack: 'incident_ack',

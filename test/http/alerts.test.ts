@@ -333,3 +333,64 @@ describe('de-duplication, grouping and the group message', () => {
     expect(groupMessages()[0]?.text).toBe('[FIRING:11] A');
   });
 });
+
+describe("the group message's controls", () => {
+  const one = (alertname: string, instance: string, status: 'firing' | 'resolved' = 'firing') =>
+    JSON.stringify({ alerts: [{ status, labels: { alertname, instance } }] });
+  const groupRow = async () => (await db().select().from(alertGroups))[0];
+
+  it('acknowledges, silences and resolves from the message, and the message says so', async () => {
+    await start();
+    await prometheus(one('DiskFull', 'db-1'));
+    await settle();
+    const id = String((await groupRow())?.id);
+    const controls = JSON.stringify(groupMessages()[0]?.blocks);
+    expect(controls).toContain('alert_group_ack');
+    expect(controls).toContain('alert_group_silence');
+
+    expect((await app.action({ action_id: 'alert_group_ack', value: id }, { user: 'U0ONCALL' })).status).toBe(
+      200,
+    );
+    await settle();
+    expect(await groupRow()).toMatchObject({ acknowledgedBy: 'U0ONCALL' });
+    clock.advance(5000);
+    await settle();
+    const acked = JSON.stringify(groupMessages()[0]?.blocks);
+    expect(acked).toContain('Acknowledged by <@U0ONCALL>');
+    expect(acked).not.toContain('alert_group_ack');
+    // A second acknowledgement is refused, in words.
+    await app.action({ action_id: 'alert_group_ack', value: id }, { user: 'U0OTHER' });
+    const answers = slack.callsTo('response_url').map((c) => String(c.args.text));
+    expect(answers.at(-1)).toBe('<@U0ONCALL> acknowledged these alerts already.');
+
+    // Silenced for an hour: a new alert is counted, but its thread post waits for the silence to end.
+    await app.action({
+      action_id: 'alert_group_silence',
+      type: 'static_select',
+      selected_option: { value: `${id}:60`, text: { type: 'plain_text', text: 'Silence 1 hour' } },
+    });
+    clock.advance(1000);
+    await prometheus(one('DiskFull', 'db-2'));
+    await settle();
+    clock.advance(5000);
+    await settle();
+    expect(await groupRow()).toMatchObject({ alertCount: 2, firingCount: 2 });
+    expect(threadPosts()).toHaveLength(0);
+    expect(JSON.stringify(groupMessages()[0]?.blocks)).toContain('Silenced until');
+    clock.advance(60 * 60_000);
+    await settle();
+    clock.advance(5000);
+    await settle();
+    expect(threadPosts().map((m) => m.text)).toEqual([expect.stringMatching(/Firing: DiskFull/)]);
+    expect(JSON.stringify(groupMessages()[0]?.blocks)).not.toContain('Silenced until');
+
+    // Resolved by hand: every alert, and the message.
+    await app.action({ action_id: 'alert_group_resolve', value: id });
+    await settle();
+    clock.advance(5000);
+    await settle();
+    expect(await groupRow()).toMatchObject({ status: 'resolved', firingCount: 0 });
+    expect(groupMessages()[0]?.text).toBe('[RESOLVED] DiskFull');
+    expect(JSON.stringify(groupMessages()[0]?.blocks)).not.toContain('alert_group_resolve');
+  });
+});

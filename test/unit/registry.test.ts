@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { AlertGroupView } from '../../src/alerts/chat.js';
 import { DEFAULT_SEVERITIES } from '../../src/config/index.js';
 import type { IncidentSnapshot } from '../../src/incidents/queries.js';
 import type { IncidentDeps } from '../../src/incidents/unit-of-work.js';
 import { buildSlack } from '../../src/slack/app.js';
 import { SlackGateway } from '../../src/slack/gateway.js';
+import { alertGroupMessage } from '../../src/slack/views/alerts.js';
 import { incidentCard } from '../../src/slack/views/card.js';
 import { declareModal } from '../../src/slack/views/declare-modal.js';
 import { resolveModal, rolesModal, taskModal, updateModal } from '../../src/slack/views/modals.js';
@@ -38,6 +40,24 @@ const incident: IncidentSnapshot = {
   nextUpdateAt: undefined,
   acknowledgedBy: undefined,
   paging: true,
+};
+
+const alertGroup: AlertGroupView = {
+  id: 3,
+  title: 'HighErrorRate',
+  status: 'open',
+  severity: 'critical',
+  firingCount: 2,
+  alertCount: 2,
+  truncated: 0,
+  flaps: 0,
+  groupLabels: { alertname: 'HighErrorRate' },
+  integrations: ['prometheus'],
+  openedAt: new Date('2026-11-26T10:00:00Z'),
+  resolvedAt: null,
+  acknowledgedBy: null,
+  silencedUntil: null,
+  incident: null,
 };
 
 function controlsIn(value: unknown): { actions: Set<string>; views: Set<string> } {
@@ -96,8 +116,9 @@ describe('listener registration', () => {
       updateReminderMessage({ ...incident, channelId: 'C0INCIDENT' }, 'U0CMD', 20 * 60_000),
       missingCommanderMessage({ ...incident, channelId: 'C0INCIDENT' }, 10 * 60_000),
       timelinePage(incident, events, 1),
+      alertGroupMessage({ kind: 'alert_group', group: alertGroup, alerts: [], more: 0 }),
     ]);
-    expect(shown.actions.size).toBe(11);
+    expect(shown.actions.size).toBe(14);
     for (const action of shown.actions) expect(listeners.knowsAction(action), action).toBe(true);
     expect(shown.views.size).toBe(5);
     for (const view of shown.views) expect(listeners.knowsView(view), view).toBe(true);

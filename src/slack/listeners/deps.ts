@@ -1,3 +1,4 @@
+import type { GroupDeps } from '../../alerts/groups.js';
 import type { IncidentConfig } from '../../config/index.js';
 import type { IncidentDeps } from '../../incidents/unit-of-work.js';
 import type { Logger } from '../../logger.js';
@@ -8,6 +9,8 @@ import type { Listeners } from './registry.js';
 export interface ListenerDeps {
   config: IncidentConfig;
   incidents: IncidentDeps;
+  /** For the alert hub's controls. */
+  alerts: GroupDeps;
   logger: Logger;
   slack: SlackGateway;
   /** Registers listeners (and so the list of controls this version knows). */

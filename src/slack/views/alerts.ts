@@ -1,9 +1,10 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { AlertGroupView, AlertNotice, AlertThreadLine, AlertView } from '../../alerts/chat.js';
-import type { AlertSeverity } from '../../alerts/model.js';
+import { type AlertSeverity, SILENCE_CHOICES_MINUTES } from '../../alerts/model.js';
 import { escapeMrkdwn, truncate } from '../../text.js';
+import { ALERT_ACTION } from '../ids.js';
 import { mentionChannel, mentionUser, slackDate } from '../text.js';
-import { fitLines, type SlackMessage, section } from './blocks.js';
+import { button, fitLines, type SlackMessage, section } from './blocks.js';
 
 /**
  * The alert hub's messages: one per group, edited in place, and the posts in its thread. The fallback text
@@ -70,6 +71,30 @@ function groupFacts(g: AlertGroupView): string {
   ].join(' · ');
 }
 
+const SILENCE_LABEL: Record<number, string> = { 60: '1 hour', 240: '4 hours', 1440: '24 hours' };
+
+/** Acknowledge (until someone has), Resolve, and Silence for 1, 4 or 24 hours. */
+function groupControls(g: AlertGroupView): KnownBlock {
+  const id = String(g.id);
+  return {
+    type: 'actions',
+    block_id: `alert_group:${id}`,
+    elements: [
+      ...(g.acknowledgedBy ? [] : [button(ALERT_ACTION.ack, 'Acknowledge', id, 'primary')]),
+      button(ALERT_ACTION.resolve, 'Resolve', id),
+      {
+        type: 'static_select',
+        action_id: ALERT_ACTION.silence,
+        placeholder: { type: 'plain_text', text: 'Silence' },
+        options: SILENCE_CHOICES_MINUTES.map((m) => ({
+          text: { type: 'plain_text' as const, text: `Silence ${SILENCE_LABEL[m] ?? `${m} minutes`}` },
+          value: `${id}:${m}`,
+        })),
+      },
+    ],
+  };
+}
+
 export function alertGroupMessage(notice: Extract<AlertNotice, { kind: 'alert_group' }>): SlackMessage {
   const g = notice.group;
   const title = escapeMrkdwn(truncate(g.title, 150));
@@ -98,6 +123,7 @@ export function alertGroupMessage(notice: Extract<AlertNotice, { kind: 'alert_gr
     },
     ...(lines.length > 0 ? [section(lines.join('\n'))] : []),
     { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(groupFacts(g), 3000) }] },
+    ...(g.status === 'open' ? [groupControls(g)] : []),
   ];
   return { text: truncate(`${groupPrefix(g)}${escapeMrkdwn(g.title)}`, 3000), blocks };
 }
