@@ -1,7 +1,9 @@
 import type { App } from '@slack/bolt';
 import { groupJobs } from './alerts/groups.js';
 import { Inbox } from './alerts/inbox.js';
+import { alertIncidentJobs } from './alerts/incidents.js';
 import { ingestJobs } from './alerts/ingest.js';
+import { pagingJobs } from './alerts/paging.js';
 import { renderJobs } from './alerts/render.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/index.js';
@@ -98,6 +100,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...ingestJobs(jobDeps),
       ...renderJobs(jobDeps),
       ...groupJobs(jobDeps),
+      ...pagingJobs(jobDeps),
+      ...alertIncidentJobs({ ...jobDeps, incidents: { ...incidents, db: database.jobs } }),
     ],
   });
 
@@ -119,13 +123,6 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     ? new Inbox(database.db, logger.child({ component: 'alerts' }), options.alertInboxBound)
     : undefined;
   if (hub && inbox) {
-    // Routes place alerts today; what they do for a new group is still being built (issue 10).
-    hub.routes.forEach((r, n) => {
-      if (r.declare || r.escalationPolicy)
-        logger.warn(
-          `alerts.routes[${n}]: declare and escalation_policy are not acted on yet in this version; the route places alerts only`,
-        );
-    });
     await inbox.start();
     routes.push(
       ...alertRoutes({

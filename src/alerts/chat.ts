@@ -1,3 +1,4 @@
+import { PermanentError } from '../errors.js';
 import type { ChatMessageRef, MessageMarker } from '../incidents/chat.js';
 import type { AlertLink } from './event.js';
 import type { AlertSeverity, AlertStatus } from './model.js';
@@ -10,6 +11,8 @@ import type { AlertSeverity, AlertStatus } from './model.js';
 export interface AlertGroupView {
   id: number;
   title: string;
+  /** Where its message is. */
+  channelId: string;
   status: 'open' | 'resolved';
   severity: AlertSeverity;
   /** Unresolved alerts (acknowledged ones included): the FIRING count. */
@@ -25,6 +28,8 @@ export interface AlertGroupView {
   /** A user id, or `integration:<name>`. */
   acknowledgedBy: string | null;
   silencedUntil: Date | null;
+  /** Paging through an escalation policy, and how many steps have paged; null when not paging. */
+  paging: { policy: string; steps: number } | null;
   /** The incident declared for it, where it lives. */
   incident: { number: number; channelId: string | null } | null;
 }
@@ -38,17 +43,25 @@ export interface AlertView {
   occurrences: number;
 }
 
-export interface AlertThreadLine {
-  kind: 'fired' | 'reopened' | 'acknowledged' | 'resolved';
-  summary: string;
-  at: Date;
-}
+export type AlertThreadLine =
+  | { kind: 'fired' | 'reopened' | 'acknowledged' | 'resolved'; summary: string; at: Date }
+  | { kind: 'paged'; label: string; users: string[]; at: Date };
 
 export type AlertNotice =
   /** The group's message: the group and its first alerts (firing first), and how many more there are. */
   | { kind: 'alert_group'; group: AlertGroupView; alerts: AlertView[]; more: number }
   /** A post in the group message's thread: what changed since the last one. */
-  | { kind: 'alert_group_thread'; group: AlertGroupView; lines: AlertThreadLine[]; more: number };
+  | { kind: 'alert_group_thread'; group: AlertGroupView; lines: AlertThreadLine[]; more: number }
+  /** A page by DM: the group, its first alerts and an Acknowledge button. */
+  | { kind: 'alert_page'; group: AlertGroupView; alerts: AlertView[]; more: number; label: string };
+
+/** The workspace the bot is in: the team, the bot user, and the base of its message links. */
+export interface Workspace {
+  teamId: string;
+  botUserId: string;
+  /** e.g. https://acme.slack.com/ */
+  url: string;
+}
 
 export interface AlertsChat {
   post(
@@ -58,4 +71,26 @@ export interface AlertsChat {
   ): Promise<ChatMessageRef>;
   update(message: ChatMessageRef, notice: AlertNotice): Promise<void>;
   findMarked(channel: string, marker: MessageMarker, since: Date): Promise<ChatMessageRef | undefined>;
+  openDm(user: string): Promise<string>;
+  botUserId(): Promise<string>;
+  usergroupMembers(group: string): Promise<string[]>;
+  workspace(): Promise<Workspace>;
+}
+
+/**
+ * What an earlier attempt of this job may have posted and died before recording (looked for from the
+ * second attempt on). Not finding it — or not being allowed to look — means posting again.
+ */
+export function postedBefore(
+  chat: AlertsChat,
+  attempt: number,
+  channel: string,
+  marker: MessageMarker,
+  since: Date,
+): Promise<ChatMessageRef | undefined> {
+  if (attempt <= 1) return Promise.resolve(undefined);
+  return chat.findMarked(channel, marker, since).catch((err: unknown) => {
+    if (err instanceof PermanentError) return undefined;
+    throw err;
+  });
 }

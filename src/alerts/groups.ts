@@ -1,10 +1,11 @@
 import { and, eq, ne } from 'drizzle-orm';
-import { z } from 'zod';
 import type { Clock } from '../clock.js';
+import type { IncidentConfig } from '../config/index.js';
 import type { Db, Tx } from '../db/client.js';
 import { UserError } from '../errors.js';
-import { handle, type JobBinding, jobKey, jobType, schedule } from '../jobs/job.js';
-import { groupChanged } from './render.js';
+import { handle, type JobBinding, schedule } from '../jobs/job.js';
+import { groupChanged, shouldPage, startPaging, stopPaging } from './changes.js';
+import { alertKeys, unsilenceJob } from './jobs.js';
 import { type AlertGroupRow, alertEvents, alertGroups, alerts } from './tables.js';
 
 /**
@@ -16,6 +17,7 @@ import { type AlertGroupRow, alertEvents, alertGroups, alerts } from './tables.j
 export interface GroupDeps {
   db: Db;
   clock: Clock;
+  config: IncidentConfig;
 }
 
 async function withGroup<T>(
@@ -48,6 +50,7 @@ export function acknowledgeGroup(deps: GroupDeps, input: { groupId: number; user
       .set({ acknowledgedAt: now, acknowledgedBy: input.userId, updatedAt: now })
       .where(eq(alertGroups.id, group.id))
       .returning();
+    await stopPaging(tx, group.id, now);
     await groupChanged(tx, updated ?? group, now);
   });
 }
@@ -72,6 +75,7 @@ export function resolveGroup(deps: GroupDeps, input: { groupId: number; userId: 
       .set({ status: 'resolved', resolvedAt: now, firingCount: 0, updatedAt: now })
       .where(eq(alertGroups.id, group.id))
       .returning();
+    await stopPaging(tx, group.id, now);
     await groupChanged(tx, updated ?? group, now);
   });
 }
@@ -85,19 +89,19 @@ export function silenceGroup(deps: GroupDeps, input: { groupId: number; userId: 
       .set({ silencedUntil: until, updatedAt: now })
       .where(eq(alertGroups.id, group.id))
       .returning();
+    await stopPaging(tx, group.id, now);
     await groupChanged(tx, updated ?? group, now);
-    // When the silence ends, what it held back goes out (and the message stops saying "silenced").
+    // When the silence ends, what it held back goes out, paging resumes, and the message stops saying
+    // "silenced".
     await schedule(
       tx,
       unsilenceJob,
-      { key: jobKey('alert-group', group.id, 'unsilence'), dueAt: until, payload: { groupId: group.id } },
+      { key: alertKeys.unsilence(group.id), dueAt: until, payload: { groupId: group.id } },
       now,
     );
     return until;
   });
 }
-
-export const unsilenceJob = jobType('alerts.unsilence', z.object({ groupId: z.number().int() }));
 
 export function groupJobs(deps: GroupDeps): JobBinding[] {
   return [
@@ -109,9 +113,12 @@ export function groupJobs(deps: GroupDeps): JobBinding[] {
             .from(alertGroups)
             .where(eq(alertGroups.id, p.groupId))
             .for('update');
+          const now = deps.clock.now();
           // Silenced again for longer meanwhile: that silence's own job will come.
-          if (!group || (group.silencedUntil && group.silencedUntil > deps.clock.now())) return;
-          await groupChanged(tx, group, deps.clock.now());
+          if (!group || (group.silencedUntil && group.silencedUntil > now)) return;
+          if (group.escalationPolicy && shouldPage(group, now))
+            await startPaging(tx, deps.config, group, group.escalationPolicy, now, group.escalationStep);
+          await groupChanged(tx, group, now);
         });
       },
     }),

@@ -6,9 +6,9 @@ import type { AlertsConfig, IncidentConfig } from '../config/index.js';
 import { type Db, sqlState, type Tx } from '../db/client.js';
 import { RetryableError } from '../errors.js';
 import { countPending, handle, type JobBinding, jobKey, jobType, scheduleOnce } from '../jobs/job.js';
+import { groupChanged, groupOpened, shouldPage, startPaging, stopPaging } from './changes.js';
 import type { AlertEvent } from './event.js';
 import { ALERT_SEVERITIES, ALERT_STATUSES, type AlertSeverity } from './model.js';
-import { groupChanged } from './render.js';
 import { place } from './routing.js';
 import { type AlertGroupRow, type AlertRow, alertEvents, alertGroups, alerts } from './tables.js';
 
@@ -116,6 +116,7 @@ async function settleGroup(tx: Tx, groupId: number, now: Date): Promise<AlertGro
     .where(eq(alertGroups.id, groupId))
     .returning();
   if (!group) throw new Error(`alert group ${groupId} vanished`);
+  if (firing === 0) await stopPaging(tx, groupId, now);
   return group;
 }
 
@@ -163,6 +164,7 @@ function record(tx: Tx, alert: AlertRow, kind: 'fired' | 'reopened' | 'acknowled
 /** Applies one report to its alert and group, in one transaction. */
 async function applyReport(
   tx: Tx,
+  config: IncidentConfig,
   hub: AlertsConfig,
   integration: string,
   event: AlertEvent,
@@ -223,6 +225,8 @@ async function applyReport(
         })
         .where(eq(alertGroups.id, group.id))
         .returning();
+      // The sender says someone is on it: the group's paging stops, as PagerDuty's would.
+      await stopPaging(tx, group.id, receivedAt);
       return { group: updated ?? group, opened: false };
     }
     await tx
@@ -291,13 +295,25 @@ async function applyReport(
           updatedAt: receivedAt,
         })
         .where(eq(alertGroups.id, group.id));
-      return { group: await settleGroup(tx, group.id, receivedAt), opened: false };
+      const reopened = await settleGroup(tx, group.id, receivedAt);
+      // Its paging stopped when it resolved; firing again, it carries on from the next tier.
+      if (group.status === 'resolved' && reopened.escalationPolicy && shouldPage(reopened, receivedAt))
+        await startPaging(
+          tx,
+          config,
+          reopened,
+          reopened.escalationPolicy,
+          receivedAt,
+          reopened.escalationStep,
+        );
+      return { group: reopened, opened: false };
     }
   }
 
   // A new alert: placed by its route into the open group for its key.
   const placement = place(hub, integration, event);
   const { group, opened } = await openGroup(tx, placement, event.severity, receivedAt);
+  if (opened) await groupOpened(tx, config, group, placement.route, receivedAt);
   const [alert] = await tx
     .insert(alerts)
     .values({
@@ -352,7 +368,7 @@ export function ingestJobs(deps: IngestDeps): JobBinding[] {
           deps.db.transaction(async (tx) => {
             const changed = new Map<number, AlertGroupRow>();
             for (const event of events) {
-              const outcome = await applyReport(tx, hub, p.integration, event, receivedAt);
+              const outcome = await applyReport(tx, deps.config, hub, p.integration, event, receivedAt);
               if (outcome) changed.set(outcome.group.id, outcome.group);
             }
             for (const group of changed.values()) {

@@ -62,11 +62,19 @@ export const alertGroups = pgTable(
     renderedAt: tstz('rendered_at'),
     /** The last alert event told in the message's thread. */
     threadCursor: bigint('thread_cursor', { mode: 'number' }).notNull().default(0),
+    /** The last alert event told in the linked incident's channel, and when (relays are coalesced). */
+    incidentCursor: bigint('incident_cursor', { mode: 'number' }).notNull().default(0),
+    relayedAt: tstz('relayed_at'),
+    /** Paging for the group (its route's escalation policy): which, since when, and the next step. */
+    escalationPolicy: text('escalation_policy'),
+    escalationStartedAt: tstz('escalation_started_at'),
+    escalationStep: integer('escalation_step').notNull().default(0),
     updatedAt: tstz('updated_at').notNull(),
   },
   (t) => [
     uniqueIndex('alert_groups_open_key_uq').on(t.groupKey).where(sql`${t.status} = 'open'`),
     index('alert_groups_status_idx').on(t.status, t.id),
+    index('alert_groups_incident_idx').on(t.incidentId),
   ],
 );
 
@@ -105,8 +113,14 @@ export const alerts = pgTable(
   ],
 );
 
-export const ALERT_EVENT_KINDS = ['fired', 'reopened', 'acknowledged', 'resolved'] as const;
+export const ALERT_EVENT_KINDS = ['fired', 'reopened', 'acknowledged', 'resolved', 'paged'] as const;
 export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
+
+/** What a `paged` event says: which tier, and who. */
+export interface PagedData {
+  label: string;
+  users: string[];
+}
 
 /** What changed in a group, in order: the thread under its message tells these, coalesced. */
 export const alertEvents = pgTable(
@@ -116,11 +130,11 @@ export const alertEvents = pgTable(
     groupId: bigint('group_id', { mode: 'number' })
       .notNull()
       .references(() => alertGroups.id, { onDelete: 'cascade' }),
-    alertId: bigint('alert_id', { mode: 'number' })
-      .notNull()
-      .references(() => alerts.id, { onDelete: 'cascade' }),
+    /** The alert it is about; none for what happened to the whole group (a page). */
+    alertId: bigint('alert_id', { mode: 'number' }).references(() => alerts.id, { onDelete: 'cascade' }),
     kind: text('kind').$type<AlertEventKind>().notNull(),
     at: tstz('at').notNull(),
+    data: jsonb('data').$type<PagedData>(),
   },
   (t) => [index('alert_events_group_idx').on(t.groupId, t.id)],
 );

@@ -72,6 +72,8 @@ export const incidents = pgTable(
     escalationPolicy: text('escalation_policy'),
     escalationStartedAt: tstz('escalation_started_at'),
     escalationStep: integer('escalation_step').notNull().default(0),
+    /** Unresolved alerts of the alert groups declared as this incident; none linked: null. */
+    alertsFiring: integer('alerts_firing'),
     mitigatedAt: tstz('mitigated_at'),
     resolvedAt: tstz('resolved_at'),
     updatedAt: tstz('updated_at').notNull(),

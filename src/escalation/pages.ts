@@ -50,7 +50,10 @@ export const pageKeys = {
 };
 
 /** People behind a list of user and user-group ids (groups expanded), without the bot. */
-export async function expandTargets(chat: IncidentChat, targets: string[]): Promise<string[]> {
+export async function expandTargets(
+  chat: Pick<IncidentChat, 'botUserId' | 'usergroupMembers'>,
+  targets: string[],
+): Promise<string[]> {
   const bot = await chat.botUserId();
   const users: string[] = [];
   for (const target of targets) {

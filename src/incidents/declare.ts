@@ -9,7 +9,7 @@ import { channelName } from './naming.js';
 import { findIncidentByDeclareKey } from './queries.js';
 import { planOnDeclare } from './reminders.js';
 import { scheduleSetup } from './setup.js';
-import type { IncidentDeps } from './unit-of-work.js';
+import type { IncidentDeps, Locked } from './unit-of-work.js';
 
 /** The declare form's fields, validated; each message is shown under its field. */
 export function declareFormSchema(severities: { id: string }[]) {
@@ -76,6 +76,13 @@ export interface DeclareRequest extends DeclareFields {
 export async function declareIncident(
   deps: IncidentDeps,
   req: DeclareRequest,
+  options: {
+    /**
+     * More work that belongs to the declaration, in its transaction (the alert hub links the group the
+     * incident was declared from): it commits with the incident or neither does.
+     */
+    alsoInTransaction?: (l: Locked) => Promise<void>;
+  } = {},
 ): Promise<{ incident: IncidentRow; created: boolean }> {
   const existing = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
   if (existing) return { incident: existing, created: false };
@@ -125,7 +132,7 @@ export async function declareIncident(
         });
       }
       await scheduleSetup(tx, inserted.id, now);
-      const declared = {
+      const declared: Locked = {
         tx,
         incident: inserted,
         roles: req.commanderId ? { commander: req.commanderId } : {},
@@ -133,6 +140,7 @@ export async function declareIncident(
       };
       await planOnDeclare(declared, deps.config);
       await deps.escalation.declared(declared);
+      await options.alsoInTransaction?.(declared);
       // The number comes last: the counter row's lock serialises the declarations of a workspace until
       // commit, so it is held for two statements, not the whole transaction. A rollback gives the number
       // back, so numbers stay gapless.

@@ -33,6 +33,8 @@ export interface IncidentSnapshot {
   acknowledgedBy: string | undefined;
   /** Escalation is paging tier by tier and nobody has acknowledged yet. */
   paging: boolean;
+  /** Unresolved alerts of the alert groups declared as this incident; undefined when there are none linked. */
+  alertsFiring: number | undefined;
 }
 
 export async function findIncident(db: Db | Tx, id: string): Promise<IncidentRow | undefined> {
@@ -143,5 +145,6 @@ export function toSnapshot(
     nextUpdateAt: row.nextUpdateAt ?? undefined,
     acknowledgedBy: row.acknowledgedBy ?? undefined,
     paging: !!row.escalationPolicy && !row.acknowledgedAt && row.status !== 'resolved',
+    alertsFiring: row.alertsFiring ?? undefined,
   };
 }

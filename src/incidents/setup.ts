@@ -283,6 +283,8 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
     markerType: string,
     notice: IncidentNotice,
   ) {
+    // Declared by the bot itself (an alert route's `declare:`): nobody to tell.
+    if (incident.reporterId === (await chat.botUserId())) return;
     await postOnce(attempt, incident, markerType, await chat.openDm(incident.reporterId), notice);
   }
 

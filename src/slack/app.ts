@@ -64,7 +64,7 @@ export function buildSlack(options: {
   const deps = {
     config: config.incident,
     incidents: options.incidents,
-    alerts: { db: options.incidents.db, clock: options.incidents.clock },
+    alerts: { db: options.incidents.db, clock: options.incidents.clock, config: config.incident },
     logger: listenerLogger,
     slack: options.slack,
     on: listeners,

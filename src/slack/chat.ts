@@ -1,4 +1,4 @@
-import type { AlertNotice, AlertsChat } from '../alerts/chat.js';
+import type { AlertNotice, AlertsChat, Workspace } from '../alerts/chat.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { ChatMessageRef, IncidentChat, IncidentNotice, MessageMarker } from '../incidents/chat.js';
 import type { IncidentSnapshot } from '../incidents/queries.js';
@@ -18,6 +18,11 @@ export class SlackChat implements IncidentChat, AlertsChat {
 
   botUserId(): Promise<string> {
     return this.slack.getBotUserId();
+  }
+
+  async workspace(): Promise<Workspace> {
+    const me = await this.slack.whoAmI();
+    return { teamId: me.teamId, botUserId: me.userId, url: me.url };
   }
 
   async createChannel(name: string, isPrivate: boolean): Promise<{ id: string } | 'name_taken'> {

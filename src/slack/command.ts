@@ -27,6 +27,7 @@ export type IncidentCommand =
   | { kind: 'resolve'; summary?: string }
   | { kind: 'reopen' }
   | { kind: 'list' }
+  | { kind: 'alerts' }
   | { kind: 'ack' }
   | { kind: 'escalate'; reason?: string }
   | { kind: 'page'; targets: string[]; reason?: string };
@@ -172,6 +173,8 @@ export function parseCommand(rawText: string): IncidentCommand {
       return { kind: 'reopen' };
     case 'list':
       return { kind: 'list' };
+    case 'alerts':
+      return { kind: 'alerts' };
     case 'ack':
     case 'acknowledge':
       return { kind: 'ack' };

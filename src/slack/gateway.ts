@@ -121,9 +121,17 @@ export function classifySlackError(method: string, err: unknown): Error {
   }
 }
 
+/** Who the bot is, from auth.test: its user, workspace, bot id and the workspace's URL. */
+export interface BotIdentity {
+  userId: string;
+  teamId: string;
+  botId: string | undefined;
+  url: string;
+}
+
 export class SlackGateway {
   private readonly client: WebClient;
-  private botUserId: string | undefined;
+  private identity: BotIdentity | undefined;
 
   constructor(options: SlackGatewayOptions) {
     const clientOptions: WebClientOptions = {
@@ -152,16 +160,24 @@ export class SlackGateway {
     }
   }
 
-  /** Verifies the token and learns who the bot is. */
-  async authTest(): Promise<{ userId: string; teamId: string; botId: string | undefined }> {
+  /** Verifies the token and learns who the bot is (remembered: it does not change while we run). */
+  async authTest(): Promise<BotIdentity> {
     const res = await this.call('auth.test', () => this.client.auth.test());
-    this.botUserId = res.user_id;
-    return { userId: res.user_id ?? '', teamId: res.team_id ?? '', botId: res.bot_id };
+    this.identity = {
+      userId: res.user_id ?? '',
+      teamId: res.team_id ?? '',
+      botId: res.bot_id,
+      url: res.url ?? '',
+    };
+    return this.identity;
+  }
+
+  async whoAmI(): Promise<BotIdentity> {
+    return this.identity ?? this.authTest();
   }
 
   async getBotUserId(): Promise<string> {
-    if (!this.botUserId) await this.authTest();
-    return this.botUserId ?? '';
+    return (await this.whoAmI()).userId;
   }
 
   async openView(triggerId: string, view: View): Promise<void> {

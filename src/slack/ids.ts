@@ -49,6 +49,7 @@ export const RESOLVE_MODAL = {
 export const ALERT_ACTION = {
   ack: 'alert_group_ack',
   resolve: 'alert_group_resolve',
+  declare: 'alert_group_declare',
   silence: 'alert_group_silence',
 } as const;
 

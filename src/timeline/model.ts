@@ -83,6 +83,10 @@ export const TIMELINE_DATA = {
     resolvedAt: isoTime.optional(),
   }),
   reminder_snoozed: z.looseObject({ until: isoTime }),
+  /** An alert group became this incident (declared from it): its title and how many alerts fired. */
+  alerts_linked: z.looseObject({ groupId: z.number(), title: z.string(), firing: z.number() }),
+  /** Every alert of the groups linked to the incident has resolved (the incident itself has not). */
+  alerts_resolved: z.looseObject({ title: z.string() }),
 } as const;
 
 export type TimelineKind = keyof typeof TIMELINE_DATA;

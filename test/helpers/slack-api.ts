@@ -264,7 +264,13 @@ export class SlackApiMock {
   private answer(method: string, args: Record<string, unknown>): Reply {
     switch (method) {
       case 'auth.test':
-        return this.ok({ user_id: BOT_USER_ID, team_id: TEAM_ID, bot_id: 'B0BOT0001', user: 'incident-bot' });
+        return this.ok({
+          user_id: BOT_USER_ID,
+          team_id: TEAM_ID,
+          bot_id: 'B0BOT0001',
+          user: 'incident-bot',
+          url: 'https://acme.slack.com/',
+        });
       case 'views.open': {
         const view = args.view as
           | { title?: { text?: string }; blocks?: unknown[]; private_metadata?: string }

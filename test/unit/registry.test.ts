@@ -5,9 +5,10 @@ import type { IncidentSnapshot } from '../../src/incidents/queries.js';
 import type { IncidentDeps } from '../../src/incidents/unit-of-work.js';
 import { buildSlack } from '../../src/slack/app.js';
 import { SlackGateway } from '../../src/slack/gateway.js';
-import { alertGroupMessage } from '../../src/slack/views/alerts.js';
+import { alertGroupMessage, alertPageMessage } from '../../src/slack/views/alerts.js';
 import { incidentCard } from '../../src/slack/views/card.js';
 import { declareModal } from '../../src/slack/views/declare-modal.js';
+import { alertsResolvedMessage } from '../../src/slack/views/messages.js';
 import { resolveModal, rolesModal, taskModal, updateModal } from '../../src/slack/views/modals.js';
 import { pageDm, pagedMessage, takeCommandOffer } from '../../src/slack/views/paging.js';
 import { missingCommanderMessage, updateReminderMessage } from '../../src/slack/views/reminders.js';
@@ -40,11 +41,13 @@ const incident: IncidentSnapshot = {
   nextUpdateAt: undefined,
   acknowledgedBy: undefined,
   paging: true,
+  alertsFiring: undefined,
 };
 
 const alertGroup: AlertGroupView = {
   id: 3,
   title: 'HighErrorRate',
+  channelId: 'C0ALERTS',
   status: 'open',
   severity: 'critical',
   firingCount: 2,
@@ -57,6 +60,7 @@ const alertGroup: AlertGroupView = {
   resolvedAt: null,
   acknowledgedBy: null,
   silencedUntil: null,
+  paging: null,
   incident: null,
 };
 
@@ -117,8 +121,10 @@ describe('listener registration', () => {
       missingCommanderMessage({ ...incident, channelId: 'C0INCIDENT' }, 10 * 60_000),
       timelinePage(incident, events, 1),
       alertGroupMessage({ kind: 'alert_group', group: alertGroup, alerts: [], more: 0 }),
+      alertPageMessage({ kind: 'alert_page', group: alertGroup, alerts: [], more: 0, label: 'tier 1' }),
+      alertsResolvedMessage(incident, 'HighErrorRate'),
     ]);
-    expect(shown.actions.size).toBe(14);
+    expect(shown.actions.size).toBe(15);
     for (const action of shown.actions) expect(listeners.knowsAction(action), action).toBe(true);
     expect(shown.views.size).toBe(5);
     for (const view of shown.views) expect(listeners.knowsView(view), view).toBe(true);

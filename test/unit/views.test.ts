@@ -42,6 +42,7 @@ const longest: IncidentSnapshot = {
   nextUpdateAt: new Date('2026-11-26T10:40:00Z'),
   acknowledgedBy: 'U0ACKER',
   paging: false,
+  alertsFiring: 123456,
 };
 
 describe('declare modal', () => {
@@ -250,6 +251,8 @@ describe('timeline events', () => {
     paged: { label: 'tier 2 (round 2)', users: ['U0A', 'U0B'], reason: 'database <down>' },
     reminded: { reminder: 'update', to: 'U0LIAISON', everyMs: 20 * 60_000 },
     reminder_snoozed: { until: '2026-11-26T10:45:00.000Z' },
+    alerts_linked: { groupId: 4, title: '<!channel> HighErrorRate', firing: 12 },
+    alerts_resolved: { title: '<!here> HighErrorRate' },
   };
   const task = {
     id: 9,
@@ -313,6 +316,7 @@ describe('timeline events', () => {
       ['reopened', SAMPLE.reopened],
       ['acknowledged', SAMPLE.acknowledged],
       ['paged', SAMPLE.paged],
+      ['alerts_resolved', SAMPLE.alerts_resolved],
       ...reminders.map((r) => ['reminded', r] as [TimelineKind, object]),
     ];
     for (const [kind, data] of posted) {

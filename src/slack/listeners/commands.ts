@@ -1,5 +1,6 @@
 import type { SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { View } from '@slack/web-api';
+import { listOpenGroups } from '../../alerts/queries.js';
 import { pagePeople } from '../../escalation/pages.js';
 import { escalateNow } from '../../escalation/steps.js';
 import { acknowledge, changeSeverity, reopenIncident, resolveIncident } from '../../incidents/lifecycle.js';
@@ -16,6 +17,7 @@ import { assignRole } from '../../incidents/roles.js';
 import { addTask, assignTask, completeTask } from '../../incidents/tasks.js';
 import { postStatusUpdate } from '../../incidents/updates.js';
 import { parseCommand } from '../command.js';
+import { alertGroupList } from '../views/alerts.js';
 import { confirmation, type SlackMessage } from '../views/blocks.js';
 import { incidentCard } from '../views/card.js';
 import { declareModal } from '../views/declare-modal.js';
@@ -67,6 +69,16 @@ export function registerCommands(deps: ListenerDeps): void {
           ),
         );
         await respond({ response_type: 'ephemeral', ...incidentList(open.filter((_, n) => visible[n])) });
+        return;
+      }
+      case 'alerts': {
+        await ack();
+        const list = await listOpenGroups(db, run.clock.now());
+        const me = await deps.slack.whoAmI();
+        await respond({
+          response_type: 'ephemeral',
+          ...alertGroupList(list, me.url, !!deps.config.alerts),
+        });
         return;
       }
     }

@@ -1,5 +1,6 @@
 import type { SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
+import { declareFromGroup } from '../../alerts/incidents.js';
 import { UserError } from '../../errors.js';
 import { type DeclareFieldErrors, declareIncident, validateDeclareForm } from '../../incidents/declare.js';
 import { resolveIncident } from '../../incidents/lifecycle.js';
@@ -15,6 +16,7 @@ import {
   TASK_MODAL,
   UPDATE_MODAL,
 } from '../ids.js';
+import type { DeclareModalMetadata } from '../views/declare-modal.js';
 import type { ListenerDeps } from './deps.js';
 
 type ViewState = ViewSubmitAction['view']['state']['values'];
@@ -48,11 +50,13 @@ const metadataSchema = z
     sourceChannelId: z
       .string()
       .regex(/^[CGD][A-Z0-9]+$/)
-      .optional(),
+      .optional()
+      .catch(undefined),
+    alertGroupId: z.number().int().positive().optional().catch(undefined),
   })
   .catch({});
 
-function parseMetadata(text: string | undefined): { sourceChannelId?: string } {
+function parseMetadata(text: string | undefined): DeclareModalMetadata {
   try {
     return metadataSchema.parse(JSON.parse(text || '{}'));
   } catch {
@@ -74,14 +78,18 @@ export function registerViews(deps: ListenerDeps): void {
         return;
       }
       const teamId = view.team_id || body.team?.id || body.user.team_id || '';
-      // Commit first, then close the modal: a closed modal always means a stored incident.
-      await declareIncident(deps.incidents, {
+      const metadata = parseMetadata(view.private_metadata);
+      const request = {
         ...form.fields,
         teamId,
         reporterId: body.user.id,
         declareKey: view.id,
-        sourceChannelId: parseMetadata(view.private_metadata).sourceChannelId,
-      });
+        sourceChannelId: metadata.sourceChannelId,
+      };
+      // Commit first, then close the modal: a closed modal always means a stored incident.
+      if (metadata.alertGroupId)
+        await declareFromGroup(deps.incidents, { ...request, groupId: metadata.alertGroupId });
+      else await declareIncident(deps.incidents, request);
       await ack();
     },
     { modalErrorBlock: DECLARE_MODAL.title.block },

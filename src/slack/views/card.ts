@@ -76,6 +76,9 @@ export function incidentCard(i: IncidentSnapshot, severities: Severity[] = []): 
         { type: 'mrkdwn', text: `*Reporter*\n${personOrUnassigned(i.reporterId)}` },
         ...roleFields,
         { type: 'mrkdwn', text: `*Open tasks*\n${i.openTaskCount}` },
+        ...(i.alertsFiring !== undefined
+          ? [{ type: 'mrkdwn' as const, text: `*Alerts*\n${i.alertsFiring} firing` }]
+          : []),
         {
           type: 'mrkdwn',
           text: `*Last update*\n${i.lastUpdateAt ? slackDate(i.lastUpdateAt, '{date_short_pretty} {time}') : '_none yet_'}${

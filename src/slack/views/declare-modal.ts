@@ -7,16 +7,27 @@ import { DECLARE_MODAL, DECLARE_OPTION } from '../ids.js';
 export interface DeclareModalMetadata {
   /** The channel /incident was typed in, for telling the reporter where the incident went. */
   sourceChannelId?: string;
+  /** The alert group it is declared from (its Declare incident button): linked in the same transaction. */
+  alertGroupId?: number;
 }
 
-/** The declare form. Pure: the same input always gives the same view. */
+/** The declare form, empty or prefilled (from an alert group). Pure: the same input always gives the same view. */
 export function declareModal(input: {
   severities: Severity[];
   initialTitle?: string;
+  initialSeverity?: string;
+  initialSummary?: string;
   metadata: DeclareModalMetadata;
 }): View {
   const ids = DECLARE_MODAL;
   const initialTitle = input.initialTitle ? truncate(input.initialTitle.trim(), TITLE_MAX) : undefined;
+  const severityOptions = input.severities.map((s) => ({
+    text: { type: 'plain_text' as const, text: truncate(s.id, 75) },
+    description: { type: 'plain_text' as const, text: truncate(s.description, 75) },
+    value: s.id,
+  }));
+  const initialSeverity = severityOptions.find((o) => o.value === input.initialSeverity);
+  const initialSummary = input.initialSummary ? truncate(input.initialSummary, SUMMARY_MAX) : undefined;
   return {
     type: 'modal',
     callback_id: ids.callbackId,
@@ -47,11 +58,8 @@ export function declareModal(input: {
           type: 'static_select',
           action_id: ids.severity.action,
           placeholder: { type: 'plain_text', text: 'Choose a severity' },
-          options: input.severities.map((s) => ({
-            text: { type: 'plain_text', text: truncate(s.id, 75) },
-            description: { type: 'plain_text', text: truncate(s.description, 75) },
-            value: s.id,
-          })),
+          options: severityOptions,
+          ...(initialSeverity ? { initial_option: initialSeverity } : {}),
         },
       },
       {
@@ -65,6 +73,7 @@ export function declareModal(input: {
           multiline: true,
           max_length: SUMMARY_MAX,
           placeholder: { type: 'plain_text', text: 'What do we know so far? Who is affected?' },
+          ...(initialSummary ? { initial_value: initialSummary } : {}),
         },
       },
       {

@@ -38,6 +38,10 @@ export const COMMANDS: { usage: string; does: string }[] = [
     does: 'Page people or user groups now, with the same DM and Acknowledge button',
   },
   { usage: '/incident list', does: 'List the open incidents of this workspace, newest first' },
+  {
+    usage: '/incident alerts',
+    does: 'List the open alert groups, newest first, with their counts and links',
+  },
   { usage: '/incident help', does: 'Show this command reference' },
 ];
 

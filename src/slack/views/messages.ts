@@ -1,8 +1,9 @@
 import { type IncidentStatus, ROLES, type Role, type UpdateAudience } from '../../incidents/model.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
 import { escapeMrkdwn, truncate } from '../../text.js';
+import { CARD_ACTION } from '../ids.js';
 import { mentionChannel, mentionUser, slackDate } from '../text.js';
-import { message, type SlackMessage, section } from './blocks.js';
+import { button, message, type SlackMessage, section, withButtons } from './blocks.js';
 import { roleLabel, statusLabel } from './labels.js';
 
 /** What the incident channel (and the announcement thread) hears about each change, and the role DM. */
@@ -114,6 +115,18 @@ export function resolvedMessage(
     `*Summary:* ${escapeMrkdwn(summary)}`,
   ];
   return message(lines.join('\n'));
+}
+
+/**
+ * Every alert behind the incident has resolved: the commander decides whether the incident is over (the
+ * bot never resolves it by itself). The Resolve button opens the resolve form.
+ */
+export function alertsResolvedMessage(i: IncidentSnapshot, title: string): SlackMessage {
+  const who = i.commanderId ? `${mentionUser(i.commanderId)}, if` : 'If';
+  return withButtons(
+    `✅ All alerts of *${escapeMrkdwn(truncate(title, 150))}* have resolved. ${who} the incident is over, resolve it; if not, carry on.`,
+    [button(CARD_ACTION.resolve, 'Resolve the incident', i.id, 'primary')],
+  );
 }
 
 export function reopenedMessage(i: { number: number; title: string }, actorId: string): SlackMessage {

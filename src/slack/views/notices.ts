@@ -2,10 +2,11 @@ import type { AlertNotice } from '../../alerts/chat.js';
 import type { IncidentConfig } from '../../config/index.js';
 import { PermanentError } from '../../errors.js';
 import type { IncidentNotice } from '../../incidents/chat.js';
-import { alertGroupMessage, alertThreadMessage } from './alerts.js';
+import { alertGroupMessage, alertPageMessage, alertThreadMessage } from './alerts.js';
 import type { SlackMessage } from './blocks.js';
 import { incidentCard } from './card.js';
 import {
+  alertsResolvedMessage,
   reopenedMessage,
   resolvedMessage,
   roleAssignedMessage,
@@ -35,6 +36,8 @@ export function renderNotice(notice: IncidentNotice | AlertNotice, config: Incid
       return alertGroupMessage(notice);
     case 'alert_group_thread':
       return alertThreadMessage(notice);
+    case 'alert_page':
+      return alertPageMessage(notice);
     case 'card':
       return incidentCard(notice.incident, config.severities);
     case 'announcement':
@@ -82,6 +85,8 @@ function renderEvent(
       );
     case 'reopened':
       return reopenedMessage(i, actor());
+    case 'alerts_resolved':
+      return alertsResolvedMessage(i, e.data.title);
     case 'status_update':
       return statusUpdateMessage(i, {
         status: e.data.status,

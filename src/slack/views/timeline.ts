@@ -78,6 +78,10 @@ export function describeEvent(e: TimelineEvent): string {
     }
     case 'reminder_snoozed':
       return `${by(e)} snoozed the update reminder until ${slackDate(new Date(e.data.until), '{time}')}`;
+    case 'alerts_linked':
+      return `🔔 Declared from alerts: ${str(e.data.title)} (${str(e.data.firing)} firing)`;
+    case 'alerts_resolved':
+      return `✅ All alerts of ${str(e.data.title)} resolved`;
     case 'unreadable':
       return `${by(e)}: ${str(e.storedKind)} (recorded by another version of the bot)`;
   }

@@ -1,0 +1,128 @@
+import { eq } from 'drizzle-orm';
+import type { AlertRoute, IncidentConfig } from '../config/index.js';
+import type { Tx } from '../db/client.js';
+import { planEscalation, reschedule } from '../escalation/plan.js';
+import { cancelJobs, schedule, scheduleOnce } from '../jobs/job.js';
+import { alertKeys, declareJob, pageStepJob, relayJob, renderJob, sendJob } from './jobs.js';
+import { type AlertGroupRow, alertGroups, channelPace } from './tables.js';
+
+/**
+ * What follows a change to a group, scheduled inside the change's transaction: its Slack message is
+ * posted or edited, its linked incident hears of it, and a new group does what its route says (declare,
+ * or page through an escalation policy). Slack is reached at a pace it accepts: one new message a second
+ * per channel, one edit per group every 5 s, one relay to the incident every 5 s.
+ */
+
+export const EDIT_EVERY_MS = 5000;
+export const POST_EVERY_MS = 1000;
+export const RELAY_EVERY_MS = 5000;
+
+const later = (a: Date, b: Date) => (a > b ? a : b);
+const after = (last: Date | null, everyMs: number, now: Date) =>
+  last ? later(new Date(last.getTime() + everyMs), now) : now;
+
+/** When the channel may take its next new message. */
+export async function nextPostAt(tx: Tx, channelId: string, now: Date): Promise<Date> {
+  const [pace] = await tx.select().from(channelPace).where(eq(channelPace.channelId, channelId));
+  return pace ? later(pace.nextAt, now) : now;
+}
+
+/** After a change to a group: its message is edited, or first posted, and its incident told, in due time. */
+export async function groupChanged(tx: Tx, group: AlertGroupRow, now: Date): Promise<void> {
+  const payload = { channelId: group.channelId };
+  const dueSend = await nextPostAt(tx, group.channelId, now);
+  await schedule(tx, sendJob, { key: alertKeys.send(group.channelId), dueAt: dueSend, payload }, now);
+  if (group.messageTs) {
+    await schedule(
+      tx,
+      renderJob,
+      {
+        key: alertKeys.render(group.id),
+        dueAt: after(group.renderedAt, EDIT_EVERY_MS, now),
+        payload: { groupId: group.id },
+      },
+      now,
+    );
+  }
+  if (group.incidentId) {
+    await schedule(
+      tx,
+      relayJob,
+      {
+        key: alertKeys.relay(group.id),
+        dueAt: after(group.relayedAt, RELAY_EVERY_MS, now),
+        payload: { groupId: group.id },
+      },
+      now,
+    );
+  }
+}
+
+/** Whether the group's escalation should page now: open, nobody on it, not silenced, not an incident. */
+export const shouldPage = (g: AlertGroupRow, now: Date): boolean =>
+  g.status === 'open' &&
+  !g.acknowledgedAt &&
+  !g.incidentId &&
+  !!g.escalationPolicy &&
+  !(g.silencedUntil && g.silencedUntil > now);
+
+/**
+ * Plans the group's escalation policy from step `from` (tier 1 at once when its `after` is 0m; the
+ * steps after keep the policy's rhythm from now).
+ */
+export async function startPaging(
+  tx: Tx,
+  config: IncidentConfig,
+  group: AlertGroupRow,
+  policyName: string,
+  now: Date,
+  from = 0,
+): Promise<void> {
+  const policy = config.escalationPolicies[policyName];
+  if (!policy) return;
+  await tx
+    .update(alertGroups)
+    .set({
+      escalationPolicy: policy.name,
+      escalationStep: from,
+      ...(from === 0 ? { escalationStartedAt: now } : {}),
+    })
+    .where(eq(alertGroups.id, group.id));
+  for (const { step, dueAt } of reschedule(planEscalation(policy), from, now)) {
+    await schedule(
+      tx,
+      pageStepJob,
+      {
+        key: alertKeys.step(group.id, step.index),
+        dueAt,
+        payload: { groupId: group.id, index: step.index, policy: policy.name },
+      },
+      now,
+    );
+  }
+}
+
+/** Acknowledged, resolved, silenced or declared as an incident: no more steps. */
+export function stopPaging(tx: Tx, groupId: number, now: Date): Promise<number> {
+  return cancelJobs(tx, alertKeys.steps(groupId), now);
+}
+
+/** A new group does what its route says, once: declare an incident, or else page through a policy. */
+export async function groupOpened(
+  tx: Tx,
+  config: IncidentConfig,
+  group: AlertGroupRow,
+  route: AlertRoute | undefined,
+  now: Date,
+): Promise<void> {
+  if (route?.declare) {
+    await scheduleOnce(
+      tx,
+      declareJob,
+      { key: alertKeys.declare(group.id), dueAt: now, payload: { groupId: group.id } },
+      now,
+    );
+  } else if (route?.escalationPolicy) {
+    await startPaging(tx, config, group, route.escalationPolicy, now);
+  }
+}

@@ -1,0 +1,109 @@
+import { eq } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
+import type { IncidentConfig } from '../config/index.js';
+import type { Db } from '../db/client.js';
+import { expandTargets } from '../escalation/pages.js';
+import { planEscalation } from '../escalation/plan.js';
+import { handle, type JobBinding, scheduleOnce } from '../jobs/job.js';
+import { groupChanged, shouldPage } from './changes.js';
+import { type AlertsChat, postedBefore } from './chat.js';
+import { alertKeys, pageJob, pageStepJob } from './jobs.js';
+import { groupWithAlerts } from './notices.js';
+import { type AlertGroupRow, alertEvents, alertGroups } from './tables.js';
+
+/**
+ * Paging for an alert group whose route names an escalation policy: the policy's tiers, in its rhythm,
+ * through the same plan incidents use. Each step is a job keyed per group and step; each person paged is a
+ * job keyed per group, run, step and person, so a person is paged once per tier across replicas and
+ * restarts. Acknowledging the group (its message, the DM, or a PagerDuty acknowledge event), resolving it,
+ * silencing it or declaring it an incident cancels the steps; a step that runs anyway checks again first.
+ */
+
+const PAGE_SHOWS = 5;
+
+export interface PagingDeps {
+  db: Db;
+  clock: Clock;
+  config: IncidentConfig;
+  chat: AlertsChat;
+}
+
+const stepStillDue = (g: AlertGroupRow, p: { index: number; policy: string }, now: Date) =>
+  shouldPage(g, now) && g.escalationPolicy === p.policy && p.index >= g.escalationStep;
+
+export function pagingJobs(deps: PagingDeps): JobBinding[] {
+  const { db, chat, clock } = deps;
+  const findGroup = async (id: number) => {
+    const [group] = await db.select().from(alertGroups).where(eq(alertGroups.id, id));
+    return group;
+  };
+  return [
+    handle(pageStepJob, {
+      async run(p) {
+        const policy = deps.config.escalationPolicies[p.policy];
+        const step = policy ? planEscalation(policy)[p.index] : undefined;
+        const group = await findGroup(p.groupId);
+        if (!group || !step || !stepStillDue(group, p, clock.now())) return;
+        // Slack first (user groups to people), outside the lock; the lock then checks again.
+        const users = await expandTargets(chat, step.notify);
+        await db.transaction(async (tx) => {
+          const now = clock.now();
+          const [locked] = await tx
+            .select()
+            .from(alertGroups)
+            .where(eq(alertGroups.id, p.groupId))
+            .for('update');
+          if (!locked || !stepStillDue(locked, p, now)) return;
+          const [updated] = await tx
+            .update(alertGroups)
+            .set({ escalationStep: p.index + 1, updatedAt: now })
+            .where(eq(alertGroups.id, locked.id))
+            .returning();
+          const label = `tier ${step.tier + 1}${step.round > 0 ? ` (round ${step.round + 1})` : ''}`;
+          const [event] = await tx
+            .insert(alertEvents)
+            .values({ groupId: locked.id, kind: 'paged', at: now, data: { label, users } })
+            .returning({ id: alertEvents.id });
+          const run = locked.escalationStartedAt?.getTime() ?? 0;
+          for (const userId of users) {
+            await scheduleOnce(
+              tx,
+              pageJob,
+              {
+                key: alertKeys.page(locked.id, run, p.index, userId),
+                dueAt: now,
+                payload: { groupId: locked.id, userId, eventId: event?.id ?? 0 },
+              },
+              now,
+            );
+          }
+          await groupChanged(tx, updated ?? locked, now);
+        });
+      },
+    }),
+
+    handle(pageJob, {
+      async run(p, ctx) {
+        const group = await findGroup(p.groupId);
+        // Acknowledged, resolved, silenced or declared meanwhile: nobody needs waking any more.
+        if (!group || !shouldPage(group, clock.now())) return;
+        const [event] = await db.select().from(alertEvents).where(eq(alertEvents.id, p.eventId));
+        const dm = await chat.openDm(p.userId);
+        const marker = { type: 'alert_page', id: ctx.key };
+        if (await postedBefore(chat, ctx.attempt, dm, marker, ctx.createdAt)) return;
+        const { group: view, alerts, more } = await groupWithAlerts(db, group, clock.now(), PAGE_SHOWS);
+        await chat.post(
+          dm,
+          {
+            kind: 'alert_page',
+            group: view,
+            alerts,
+            more,
+            label: event?.data?.label ?? 'the escalation policy',
+          },
+          { marker },
+        );
+      },
+    }),
+  ];
+}

@@ -1,0 +1,37 @@
+import { desc, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import type { AlertGroupView } from './chat.js';
+import { viewOf } from './notices.js';
+import { alertGroups } from './tables.js';
+
+/** Reading the hub: what the transports show (other folders read alerts through these, never the tables). */
+
+/** How many open groups `/incident alerts` lists. */
+export const OPEN_GROUPS_LISTED = 30;
+
+export interface ListedGroup {
+  group: AlertGroupView;
+  /** The group's message, once posted. */
+  messageTs: string | null;
+}
+
+/** Open alert groups, newest first, and how many are open in all. */
+export async function listOpenGroups(db: Db, now: Date): Promise<{ groups: ListedGroup[]; total: number }> {
+  const rows = await db
+    .select()
+    .from(alertGroups)
+    .where(eq(alertGroups.status, 'open'))
+    .orderBy(desc(alertGroups.openedAt), desc(alertGroups.id))
+    .limit(OPEN_GROUPS_LISTED + 1);
+  const groups = await Promise.all(
+    rows.slice(0, OPEN_GROUPS_LISTED).map(async (g) => ({
+      group: await viewOf(db, g, [], now),
+      messageTs: g.messageTs,
+    })),
+  );
+  const total =
+    rows.length > OPEN_GROUPS_LISTED
+      ? await db.$count(alertGroups, eq(alertGroups.status, 'open'))
+      : rows.length;
+  return { groups, total };
+}
