@@ -285,7 +285,7 @@ describe('declaring an incident for a group', () => {
     const field = (block: string) => view.blocks.find((b) => b.block_id === block)?.element;
     expect(field('title')?.initial_value).toBe('DiskFull');
     // An alert severity of critical preselects the first severity.
-    expect((field('severity')?.initial_option as { value: string }).value).toBe('SEV1');
+    expect(field('severity')?.initial_option).toMatchObject({ value: 'SEV1' });
     expect(field('summary')?.initial_value).toBe('1 firing of 1 alert (critical):\n• [firing] DiskFull');
     expect(JSON.parse(view.private_metadata)).toEqual({ sourceChannelId: 'C0ALERTS', alertGroupId: id });
 
