@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { alertmanagerNotification } from '../test/helpers/alerts.js';
 import { BOT_TOKEN, SIGNING_SECRET } from '../test/helpers/http.js';
 import {
   type BotProcess,
@@ -23,9 +24,9 @@ import { SlackApiMock } from '../test/helpers/slack-api.js';
 import { formatSummary, summarizeDir } from './profile.js';
 
 const LATENCY_MS = 20;
-/** `npm run bench -- --only=timers` runs one scenario (ack, declare or timers) and leaves results.json alone. */
+/** `npm run bench -- --only=timers` runs one scenario (ack, declare, timers or alerts); results.json is left alone. */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const want = (scenario: 'ack' | 'declare' | 'timers') => !only || only === scenario;
+const want = (scenario: 'ack' | 'declare' | 'timers' | 'alerts') => !only || only === scenario;
 /**
  * `npm run bench -- --profile` runs the bot (and bare Bolt) under `node --cpu-prof` and prints where their
  * CPU time went, per scenario. Profiling slows everything down, so results.json is left alone.
@@ -57,13 +58,13 @@ const rssMb = (pid: number) => {
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) / 1024;
 };
 
-async function scratch(): Promise<{
+async function scratch(options: { pglite?: boolean } = {}): Promise<{
   env: Record<string, string>;
   sql?: postgres.Sql;
   drop: () => Promise<void>;
 }> {
   const url = process.env.DATABASE_URL;
-  if (!url) {
+  if (!url || options.pglite) {
     const dir = mkdtempSync(join(tmpdir(), 'incident-bot-bench-'));
     return { env: { DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
@@ -165,6 +166,144 @@ async function declareScenario(
     // How fast declarations were accepted (HTTP 200): when that outpaces perSecond, cards queue.
     ackedPerSecond: Math.round((n * 1000) / ackedAfter),
   };
+}
+
+const ALERTS_KEY = 'bench-alerts-key-0123456789abcdef';
+const STORM_NOTIFICATIONS = 400;
+const ALERTS_PER_NOTIFICATION = 50;
+const STORM_GROUPS = 20;
+const SOLO_GROUPS = 40;
+
+/**
+ * The alert hub: Alertmanager-shaped notifications of 50 alerts at concurrency 8 (20,000 alerts in 20
+ * groups) — how fast they are accepted (committed, then answered 202), how fast the workers apply them
+ * (PostgreSQL only: PGlite lives inside the bot), and when every group's message shows its full count
+ * (Slack takes one new message a second, so 20 groups need 20 s at least); then, with the channel quiet,
+ * 40 new groups one at a time, 1.1 s apart: from sending the first alert to its group's message in Slack.
+ */
+async function alertsScenario(
+  env: Record<string, string>,
+  slack: SlackApiMock,
+  run: string,
+  sql: postgres.Sql | undefined,
+) {
+  const dir = mkdtempSync(join(tmpdir(), 'incident-bot-bench-alerts-'));
+  const config = join(dir, 'incident.config.yml');
+  writeFileSync(
+    config,
+    `alerts:
+  channel: C0BENCHALERTS
+  group_by: [alertname]
+  integrations:
+    - {name: prometheus, type: alertmanager, key_env: ALERTS_KEY_PROMETHEUS}
+`,
+  );
+  const bot = startBot({ ...env, INCIDENT_CONFIG: config, ALERTS_KEY_PROMETHEUS: ALERTS_KEY });
+  try {
+    await bot.ready();
+    const url = `${await bot.base()}/alerts/prometheus`;
+    const send = async (body: string) => {
+      const t0 = performance.now();
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ALERTS_KEY}`, 'content-type': 'application/json' },
+        body,
+      });
+      await res.text();
+      if (res.status !== 202) throw new Error(`alerts: HTTP ${res.status}`);
+      return { t0, ms: performance.now() - t0 };
+    };
+    const notification = (n: number, tag: string) =>
+      alertmanagerNotification(
+        Array.from({ length: ALERTS_PER_NOTIFICATION }, (_, a) => ({
+          alertname: `${tag}${n % STORM_GROUPS}`,
+          instance: `${tag}-${n}-${a}`,
+        })),
+      );
+    // Warm-up: 40 notifications in groups of their own, then quiet until they are applied.
+    const [warm, storm, solo] = ['Warm', 'Storm', 'Solo'].map((w) => `${run}${w}`) as [
+      string,
+      string,
+      string,
+    ];
+    await pool(40, 8, (n) => send(notification(n, warm)));
+    const firing = (prefix: string) =>
+      slack.messages
+        .filter((m) => m.channel === 'C0BENCHALERTS' && !m.thread_ts && m.text.includes(`] ${prefix}`))
+        .reduce((sum, m) => sum + Number(/^\[FIRING:(\d+)\]/.exec(m.text)?.[1] ?? 0), 0);
+    await until('warm-up applied', () => (firing(warm) >= 2000 ? true : undefined), 120_000, 50);
+
+    const answers: number[] = [];
+    const started = performance.now();
+    await pool(STORM_NOTIFICATIONS, 8, async (n) => {
+      answers.push((await send(notification(n, storm))).ms);
+    });
+    const acceptedMs = performance.now() - started;
+    const total = STORM_NOTIFICATIONS * ALERTS_PER_NOTIFICATION;
+    // Applied: every notification's alerts grouped and counted in PostgreSQL (PGlite is inside the bot).
+    const applied = sql
+      ? await until(
+          'the storm applied',
+          async () => {
+            const [r] =
+              await sql`select count(*)::int as n from timers where kind = 'alerts.ingest' and status = 'pending'`;
+            return r?.n === 0 ? performance.now() - started : undefined;
+          },
+          300_000,
+          50,
+        )
+      : undefined;
+    // Settled: every group's message shows its full count — paced by Slack's one new message a second.
+    await until('the storm told', () => (firing(storm) >= total ? true : undefined), 300_000, 50);
+    const settledMs = performance.now() - started;
+    // Edits trail by up to 5 s, and thread posts queue one a second: let the channel go quiet (3 s
+    // without a call to Slack) before measuring what one new group takes outside a storm.
+    await until(
+      'the channel to go quiet',
+      () => (performance.now() - (slack.calls.at(-1)?.at ?? 0) > 3000 ? true : undefined),
+      180_000,
+      100,
+    );
+
+    const firstMessage: number[] = [];
+    for (let k = 0; k < SOLO_GROUPS; k++) {
+      const name = `${solo}${k}`;
+      const { t0 } = await send(alertmanagerNotification([{ alertname: name, instance: 'solo' }]));
+      const posted = await until(
+        `${name} posted`,
+        () =>
+          slack.calls.find(
+            (c) =>
+              c.method === 'chat.postMessage' &&
+              c.args.channel === 'C0BENCHALERTS' &&
+              String(c.args.text).endsWith(`] ${name}`),
+          ),
+        30_000,
+        5,
+      );
+      firstMessage.push(posted.at - t0);
+      await new Promise((r) => setTimeout(r, Math.max(0, 1100 - (performance.now() - t0))));
+    }
+    return {
+      accepted_per_s: Math.round((total * 1000) / acceptedMs),
+      answer_p50_ms: pct(answers, 50),
+      answer_p99_ms: pct(answers, 99),
+      applied_per_s: applied ? Math.round((total * 1000) / applied) : null,
+      storm_told_s: +(settledMs / 1000).toFixed(1),
+      first_message_p50_ms: pct(firstMessage, 50),
+      first_message_p99_ms: pct(firstMessage, 99),
+      group_messages: slack.messages.filter(
+        (m) => m.channel === 'C0BENCHALERTS' && !m.thread_ts && m.text.includes(`] ${storm}`),
+      ).length,
+    };
+  } finally {
+    await bot.kill('SIGTERM');
+    reportProfile('alerts, the bot', bot.profileDir, {
+      n: (STORM_NOTIFICATIONS + 40) * ALERTS_PER_NOTIFICATION + SOLO_GROUPS,
+      unit: 'alert',
+    });
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function startBare(apiUrl: string): BotProcess & { stop: () => Promise<void>; profileDir?: string } {
@@ -286,7 +425,27 @@ async function main() {
       reportProfile('declare, the bot', bot.profileDir, { n: 570, unit: 'incident' });
     }
 
-    // 3. timers: 100,000 pending future timers plus 10,000 due now, fired by 1 and then 3 replicas.
+    // 3. alerts: accepted per second and answer times under load; first alert → group message when quiet.
+    if (want('alerts')) {
+      results.alerts = await alertsScenario(env, slack, 'A', db.sql);
+      // On PostgreSQL runs, PGlite's figures too: the zero-setup default takes alerts as well.
+      if (db.sql) {
+        const lite = await scratch({ pglite: true });
+        try {
+          const { DATABASE_URL: _postgres, ...rest } = env as Record<string, string>;
+          (results.alerts as Record<string, unknown>).pglite = await alertsScenario(
+            { ...rest, ...lite.env },
+            slack,
+            'B',
+            undefined,
+          );
+        } finally {
+          await lite.drop();
+        }
+      }
+    }
+
+    // 4. timers: 100,000 pending future timers plus 10,000 due now, fired by 1 and then 3 replicas.
     if (want('timers') && db.sql) {
       const sql = db.sql;
       results.timers = {};
@@ -371,6 +530,22 @@ async function main() {
       console.log(
         `| timers (${r}) | fires/s, duplicates, lag p99 | ${t[r].fires_per_s}/s, ${t[r].duplicates}, ${t[r].lag_p99_ms} ms |`,
       );
+  }
+  const al = results.alerts as (Record<string, number> & { pglite?: Record<string, number> }) | undefined;
+  for (const [db, x] of [
+    [results.database, al],
+    ['pglite', al?.pglite],
+  ] as const) {
+    if (!x) continue;
+    console.log(
+      `| alerts (${db}; 400 × 50 at 8) | accepted/s, answer p50 / p99 | ${x.accepted_per_s}/s, ${x.answer_p50_ms} / ${x.answer_p99_ms} ms |`,
+    );
+    console.log(
+      `| alerts (${db}) | applied/s; all 20 group messages up to date after | ${x.applied_per_s ?? '—'}/s; ${x.storm_told_s} s (${x.group_messages} messages) |`,
+    );
+    console.log(
+      `| alerts (${db}; 40 new groups, quiet) | first alert → message p50 / p99 | ${x.first_message_p50_ms} / ${x.first_message_p99_ms} ms |`,
+    );
   }
   if (m) console.log(`| memory | peak RSS during declare / idle | ${m.peak_rss_mb} / ${m.idle_rss_mb} MB |`);
   if (profiles.length > 0)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, count, desc, eq, gte, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { AlertsConfig, IncidentConfig } from '../config/index.js';
@@ -9,7 +9,7 @@ import { countPending, handle, type JobBinding, jobKey, jobType, scheduleOnce } 
 import { groupChanged, groupOpened, shouldPage, startPaging, stopPaging } from './changes.js';
 import type { AlertEvent } from './event.js';
 import { ALERT_SEVERITIES, ALERT_STATUSES, type AlertSeverity } from './model.js';
-import { place } from './routing.js';
+import { type Placement, place } from './routing.js';
 import { type AlertGroupRow, type AlertRow, alertEvents, alertGroups, alerts } from './tables.js';
 
 /**
@@ -97,33 +97,47 @@ export function inboxDepth(db: Db): Promise<number> {
 const RANK: Record<AlertSeverity, number> = { critical: 4, error: 3, warning: 2, info: 1 };
 const worst = (a: AlertSeverity, b: AlertSeverity): AlertSeverity => (RANK[a] >= RANK[b] ? a : b);
 
-type Outcome = { group: AlertGroupRow; opened: boolean } | undefined;
+type ReportEvent = 'fired' | 'reopened' | 'acknowledged' | 'resolved';
 
-/** Recounts a group's unresolved alerts; resolves it when none is left. */
-async function settleGroup(tx: Tx, groupId: number, now: Date): Promise<AlertGroupRow> {
-  const [left] = await tx
-    .select({ n: count() })
-    .from(alerts)
-    .where(and(eq(alerts.groupId, groupId), ne(alerts.status, 'resolved')));
-  const firing = left?.n ?? 0;
-  const [group] = await tx
-    .update(alertGroups)
-    .set({
-      firingCount: firing,
-      updatedAt: now,
-      ...(firing === 0 ? { status: 'resolved' as const, resolvedAt: now } : {}),
-    })
-    .where(eq(alertGroups.id, groupId))
-    .returning();
-  if (!group) throw new Error(`alert group ${groupId} vanished`);
-  if (firing === 0) await stopPaging(tx, groupId, now);
-  return group;
+/**
+ * What one notification changes, gathered while it is applied and written in a few set-wise statements
+ * at the end: an Alertmanager notification carries up to thousands of alerts, and a statement per alert
+ * would cap the hub at a few hundred alerts a second.
+ */
+class Batch {
+  constructor(readonly integration: string) {}
+  /** Groups touched (recounted at the end), and those that opened or reopened here. */
+  readonly touched = new Set<number>();
+  readonly opened = new Set<number>();
+  readonly reopened = new Set<number>();
+  /** Groups whose message must change even if their counts do not (a new severity, an acknowledgement). */
+  readonly changed = new Set<number>();
+  readonly repeats: { id: number; event: AlertEvent }[] = [];
+  readonly acks: AlertRow[] = [];
+  readonly resolves: { alert: AlertRow; endedAt: Date }[] = [];
+  readonly inserts: { groupId: number; event: AlertEvent }[] = [];
+  readonly events: { groupId: number; alertId: number; kind: ReportEvent }[] = [];
+}
+
+const byKey = (a: { dedupKey: string }, b: { dedupKey: string }) =>
+  a.dedupKey < b.dedupKey ? -1 : a.dedupKey > b.dedupKey ? 1 : 0;
+
+/** Locks groups in id order (two notifications lock what they share in the same order). */
+async function lockGroups(tx: Tx, ids: number[]): Promise<Map<number, AlertGroupRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx
+    .select()
+    .from(alertGroups)
+    .where(inArray(alertGroups.id, [...new Set(ids)]))
+    .orderBy(asc(alertGroups.id))
+    .for('update');
+  return new Map(rows.map((g) => [g.id, g]));
 }
 
 /** The open group for this placement, made if there is none (at most one open per key). */
 async function openGroup(
   tx: Tx,
-  placement: ReturnType<typeof place>,
+  placement: Placement,
   severity: AlertSeverity,
   now: Date,
 ): Promise<{ group: AlertGroupRow; opened: boolean }> {
@@ -151,124 +165,107 @@ async function openGroup(
   return { group: existing, opened: false };
 }
 
-async function lockGroup(tx: Tx, id: number): Promise<AlertGroupRow> {
-  const [group] = await tx.select().from(alertGroups).where(eq(alertGroups.id, id)).for('update');
-  if (!group) throw new Error(`alert group ${id} vanished`);
-  return group;
+/** One report about an alert that is open: a repeat, an acknowledgement or a resolve. */
+function applyToOpen(
+  batch: Batch,
+  open: AlertRow,
+  event: AlertEvent,
+  receivedAt: Date,
+  integration: string,
+  acks: Map<number, string>,
+): void {
+  // An older report never undoes a newer one.
+  if (receivedAt < open.lastReportAt) return;
+  if (event.status === 'firing') {
+    // The same notification delivered twice (Alertmanager in HA, a sender's retry) counts once.
+    const sameStart = !!event.startedAt && open.startedAt?.getTime() === event.startedAt.getTime();
+    if (sameStart && receivedAt.getTime() - open.lastReportAt.getTime() < DUPLICATE_WITHIN_MS) return;
+    // A repeat: counted, never posted again (unless it makes the group's severity worse).
+    batch.repeats.push({ id: open.id, event });
+    batch.touched.add(open.groupId);
+    if (RANK[event.severity] > RANK[open.severity]) batch.changed.add(open.groupId);
+  } else if (event.status === 'acknowledged') {
+    if (open.status === 'acknowledged') return;
+    batch.acks.push(open);
+    batch.events.push({ groupId: open.groupId, alertId: open.id, kind: 'acknowledged' });
+    acks.set(open.groupId, `integration:${integration}`);
+    batch.changed.add(open.groupId);
+  } else {
+    batch.resolves.push({ alert: open, endedAt: event.endedAt ?? receivedAt });
+    batch.events.push({ groupId: open.groupId, alertId: open.id, kind: 'resolved' });
+    batch.touched.add(open.groupId);
+  }
 }
 
-function record(tx: Tx, alert: AlertRow, kind: 'fired' | 'reopened' | 'acknowledged' | 'resolved', at: Date) {
-  return tx.insert(alertEvents).values({ groupId: alert.groupId, alertId: alert.id, kind, at });
-}
-
-/** Applies one report to its alert and group, in one transaction. */
-async function applyReport(
+/** Applies one notification, in the caller's transaction; returns the groups whose message must change. */
+async function applyNotification(
   tx: Tx,
   config: IncidentConfig,
   hub: AlertsConfig,
   integration: string,
-  event: AlertEvent,
+  reported: AlertEvent[],
   receivedAt: Date,
-): Promise<Outcome> {
-  const sameKey = and(eq(alerts.integration, integration), eq(alerts.dedupKey, event.dedupKey));
-  const [open] = await tx
+): Promise<AlertGroupRow[]> {
+  if (reported.length === 0) return [];
+  // One report per alert (the last, should a sender repeat one), in key order: locks are taken in it.
+  const events = [...new Map(reported.map((e) => [e.dedupKey, e])).values()].sort(byKey);
+  const keys = events.map((e) => e.dedupKey);
+  const sameIntegration = eq(alerts.integration, integration);
+  const batch = new Batch(integration);
+  const acks = new Map<number, string>();
+
+  const openRows = await tx
     .select()
     .from(alerts)
-    .where(and(sameKey, ne(alerts.status, 'resolved')))
+    .where(and(sameIntegration, inArray(alerts.dedupKey, keys), ne(alerts.status, 'resolved')))
+    .orderBy(asc(alerts.dedupKey))
     .for('update');
-
-  if (open) {
-    // An older report never undoes a newer one.
-    if (receivedAt < open.lastReportAt) return undefined;
-    const group = await lockGroup(tx, open.groupId);
-    if (event.status === 'firing') {
-      // The same notification delivered twice (Alertmanager in HA, a sender's retry) counts once.
-      const sameStart = !!event.startedAt && open.startedAt?.getTime() === event.startedAt.getTime();
-      if (sameStart && receivedAt.getTime() - open.lastReportAt.getTime() < DUPLICATE_WITHIN_MS)
-        return undefined;
-      await tx
-        .update(alerts)
-        .set({
-          occurrences: open.occurrences + 1,
-          lastSeenAt: receivedAt,
-          lastReportAt: receivedAt,
-          severity: event.severity,
-          summary: event.summary,
-          labels: event.labels,
-          links: event.links,
-        })
-        .where(eq(alerts.id, open.id));
-      if (worst(group.severity, event.severity) !== group.severity) {
-        const [updated] = await tx
-          .update(alertGroups)
-          .set({ severity: event.severity, updatedAt: receivedAt })
-          .where(eq(alertGroups.id, group.id))
-          .returning();
-        return { group: updated ?? group, opened: false };
-      }
-      // A repeat: counted, never posted again.
-      return undefined;
-    }
-    if (event.status === 'acknowledged') {
-      if (open.status === 'acknowledged') return undefined;
-      await tx
-        .update(alerts)
-        .set({ status: 'acknowledged', acknowledgedAt: receivedAt, lastReportAt: receivedAt })
-        .where(eq(alerts.id, open.id));
-      await record(tx, open, 'acknowledged', receivedAt);
-      const [updated] = await tx
-        .update(alertGroups)
-        .set({
-          acknowledgedAt: group.acknowledgedAt ?? receivedAt,
-          acknowledgedBy: group.acknowledgedBy ?? `integration:${integration}`,
-          updatedAt: receivedAt,
-        })
-        .where(eq(alertGroups.id, group.id))
-        .returning();
-      // The sender says someone is on it: the group's paging stops, as PagerDuty's would.
-      await stopPaging(tx, group.id, receivedAt);
-      return { group: updated ?? group, opened: false };
-    }
-    await tx
-      .update(alerts)
-      .set({
-        status: 'resolved',
-        resolvedAt: receivedAt,
-        endedAt: event.endedAt ?? receivedAt,
-        lastReportAt: receivedAt,
-      })
-      .where(eq(alerts.id, open.id));
-    await record(tx, open, 'resolved', receivedAt);
-    return { group: await settleGroup(tx, group.id, receivedAt), opened: false };
+  const openByKey = new Map(openRows.map((a) => [a.dedupKey, a]));
+  const groups = await lockGroups(
+    tx,
+    openRows.map((a) => a.groupId),
+  );
+  for (const event of events) {
+    const open = openByKey.get(event.dedupKey);
+    if (open) applyToOpen(batch, open, event, receivedAt, integration, acks);
   }
 
-  // Nothing open: a late acknowledge or resolve is ignored (and never opens a group).
-  if (event.status !== 'firing') return undefined;
+  // Nothing open: a late acknowledge or resolve is ignored (and never opens a group); a firing one is
+  // either a flap (it resolved within reopen_within) or a new alert.
+  const fresh = events.filter((e) => e.status === 'firing' && !openByKey.has(e.dedupKey));
+  const recentRows =
+    fresh.length === 0
+      ? []
+      : await tx
+          .select()
+          .from(alerts)
+          .where(
+            and(
+              sameIntegration,
+              inArray(
+                alerts.dedupKey,
+                fresh.map((e) => e.dedupKey),
+              ),
+              eq(alerts.status, 'resolved'),
+              gte(alerts.resolvedAt, new Date(receivedAt.getTime() - hub.reopenWithinMs)),
+            ),
+          )
+          .orderBy(asc(alerts.dedupKey), desc(alerts.resolvedAt))
+          .for('update');
+  const recentByKey = new Map<string, AlertRow>();
+  for (const a of recentRows) if (!recentByKey.has(a.dedupKey)) recentByKey.set(a.dedupKey, a);
+  for (const [id, g] of await lockGroups(
+    tx,
+    [...recentByKey.values()].map((a) => a.groupId),
+  ))
+    groups.set(id, g);
 
-  // Firing again soon after it resolved: the same alert reopens, and its group with it (a flap).
-  const [recent] = await tx
-    .select()
-    .from(alerts)
-    .where(
-      and(
-        sameKey,
-        eq(alerts.status, 'resolved'),
-        gte(alerts.resolvedAt, new Date(receivedAt.getTime() - hub.reopenWithinMs)),
-      ),
-    )
-    .orderBy(desc(alerts.resolvedAt))
-    .limit(1)
-    .for('update');
-  if (recent && receivedAt > recent.lastReportAt) {
-    const group = await lockGroup(tx, recent.groupId);
-    const [otherOpen] =
-      group.status === 'resolved'
-        ? await tx
-            .select({ id: alertGroups.id })
-            .from(alertGroups)
-            .where(and(eq(alertGroups.groupKey, group.groupKey), eq(alertGroups.status, 'open')))
-        : [];
-    if (!otherOpen) {
+  const newcomers: { event: AlertEvent; placement: Placement }[] = [];
+  for (const event of fresh) {
+    const recent = recentByKey.get(event.dedupKey);
+    const group = recent ? groups.get(recent.groupId) : undefined;
+    if (recent && group && receivedAt > recent.lastReportAt && (await mayReopen(tx, group))) {
+      // Firing again soon after it resolved: the same alert reopens, and its group with it (a flap).
       await tx
         .update(alerts)
         .set({
@@ -284,66 +281,177 @@ async function applyReport(
           summary: event.summary,
         })
         .where(eq(alerts.id, recent.id));
-      await record(tx, recent, 'reopened', receivedAt);
-      await tx
-        .update(alertGroups)
-        .set({
-          status: 'open',
-          resolvedAt: null,
-          flaps: group.status === 'resolved' ? group.flaps + 1 : group.flaps,
-          severity: worst(group.severity, event.severity),
-          updatedAt: receivedAt,
-        })
-        .where(eq(alertGroups.id, group.id));
-      const reopened = await settleGroup(tx, group.id, receivedAt);
-      // Its paging stopped when it resolved; firing again, it carries on from the next tier.
-      if (group.status === 'resolved' && reopened.escalationPolicy && shouldPage(reopened, receivedAt))
-        await startPaging(
-          tx,
-          config,
-          reopened,
-          reopened.escalationPolicy,
-          receivedAt,
-          reopened.escalationStep,
-        );
-      return { group: reopened, opened: false };
+      batch.events.push({ groupId: group.id, alertId: recent.id, kind: 'reopened' });
+      batch.touched.add(group.id);
+      if (group.status === 'resolved') {
+        await tx
+          .update(alertGroups)
+          .set({ status: 'open', resolvedAt: null, flaps: group.flaps + 1, updatedAt: receivedAt })
+          .where(eq(alertGroups.id, group.id));
+        groups.set(group.id, { ...group, status: 'open' });
+        batch.reopened.add(group.id);
+      }
+      continue;
     }
+    newcomers.push({ event, placement: place(hub, integration, event) });
   }
 
-  // A new alert: placed by its route into the open group for its key.
-  const placement = place(hub, integration, event);
-  const { group, opened } = await openGroup(tx, placement, event.severity, receivedAt);
-  if (opened) await groupOpened(tx, config, group, placement.route, receivedAt);
-  const [alert] = await tx
-    .insert(alerts)
-    .values({
-      groupId: group.id,
-      integration,
-      dedupKey: event.dedupKey,
-      status: 'firing',
+  // New alerts: each joins the open group of its route and key (made if there is none), in key order.
+  const byGroupKey = new Map<string, { placement: Placement; events: AlertEvent[] }>();
+  for (const { event, placement } of newcomers) {
+    const entry = byGroupKey.get(placement.groupKey) ?? { placement, events: [] };
+    entry.events.push(event);
+    byGroupKey.set(placement.groupKey, entry);
+  }
+  for (const [, { placement, events: joining }] of [...byGroupKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const severity = joining.map((e) => e.severity).reduce(worst);
+    const { group, opened } = await openGroup(tx, placement, severity, receivedAt);
+    groups.set(group.id, group);
+    if (opened) {
+      batch.opened.add(group.id);
+      await groupOpened(tx, config, group, placement.route, receivedAt);
+    }
+    for (const event of joining) batch.inserts.push({ groupId: group.id, event });
+    batch.touched.add(group.id);
+  }
+
+  await writeBatch(tx, batch, receivedAt);
+  for (const [groupId, by] of acks) {
+    const group = groups.get(groupId);
+    if (!group) continue;
+    await tx
+      .update(alertGroups)
+      .set({
+        acknowledgedAt: group.acknowledgedAt ?? receivedAt,
+        acknowledgedBy: group.acknowledgedBy ?? by,
+        updatedAt: receivedAt,
+      })
+      .where(eq(alertGroups.id, groupId));
+    // The sender says someone is on it: the group's paging stops, as PagerDuty's would.
+    await stopPaging(tx, groupId, receivedAt);
+  }
+  const settled = await settleGroups(tx, [...batch.touched, ...batch.changed], receivedAt);
+  for (const group of settled) {
+    if (group.status === 'resolved') await stopPaging(tx, group.id, receivedAt);
+    // Its paging stopped when it resolved; firing again, it carries on from the next tier.
+    else if (batch.reopened.has(group.id) && group.escalationPolicy && shouldPage(group, receivedAt))
+      await startPaging(tx, config, group, group.escalationPolicy, receivedAt, group.escalationStep);
+  }
+  // A repeat alone changes a count the message need not show at once: it is shown with the next change.
+  const shown = new Set([...batch.changed, ...batch.opened, ...batch.events.map((e) => e.groupId)]);
+  return settled.filter((g) => shown.has(g.id));
+}
+
+/** A resolved group reopens unless another group for its key opened meanwhile. */
+async function mayReopen(tx: Tx, group: AlertGroupRow): Promise<boolean> {
+  if (group.status === 'open') return true;
+  const [other] = await tx
+    .select({ id: alertGroups.id })
+    .from(alertGroups)
+    .where(and(eq(alertGroups.groupKey, group.groupKey), eq(alertGroups.status, 'open')));
+  return !other;
+}
+
+const iso = (d: Date) => d.toISOString();
+
+/** Writes what the notification changed in alerts and their events: a handful of statements in all. */
+async function writeBatch(tx: Tx, batch: Batch, receivedAt: Date): Promise<void> {
+  const at = iso(receivedAt);
+  if (batch.repeats.length > 0) {
+    const rows = batch.repeats.map(({ id, event }) => ({
+      id,
       severity: event.severity,
       summary: event.summary,
-      source: event.source,
       labels: event.labels,
       links: event.links,
-      startedAt: event.startedAt,
-      endedAt: null,
-      firstSeenAt: receivedAt,
-      lastSeenAt: receivedAt,
-      lastReportAt: receivedAt,
-    })
-    .returning();
-  if (!alert) throw new Error('alert insert returned nothing');
-  await record(tx, alert, 'fired', receivedAt);
-  await tx
+    }));
+    await tx.execute(sql`
+      update ${alerts} as a set
+        occurrences = a.occurrences + 1, last_seen_at = ${at}::timestamptz, last_report_at = ${at}::timestamptz,
+        severity = r.severity, summary = r.summary, labels = r.labels, links = r.links
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as r(id bigint, severity text, summary text, labels jsonb, links jsonb)
+      where a.id = r.id`);
+  }
+  if (batch.acks.length > 0) {
+    await tx
+      .update(alerts)
+      .set({ status: 'acknowledged', acknowledgedAt: receivedAt, lastReportAt: receivedAt })
+      .where(
+        inArray(
+          alerts.id,
+          batch.acks.map((a) => a.id),
+        ),
+      );
+  }
+  if (batch.resolves.length > 0) {
+    const rows = batch.resolves.map(({ alert, endedAt }) => ({ id: alert.id, ended_at: iso(endedAt) }));
+    await tx.execute(sql`
+      update ${alerts} as a set
+        status = 'resolved', resolved_at = ${at}::timestamptz, last_report_at = ${at}::timestamptz,
+        ended_at = r.ended_at
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id bigint, ended_at timestamptz)
+      where a.id = r.id`);
+  }
+  if (batch.inserts.length > 0) {
+    const inserted = await tx
+      .insert(alerts)
+      .values(
+        batch.inserts.map(({ groupId, event }) => ({
+          groupId,
+          integration: batch.integration,
+          dedupKey: event.dedupKey,
+          status: 'firing' as const,
+          severity: event.severity,
+          summary: event.summary,
+          source: event.source,
+          labels: event.labels,
+          links: event.links,
+          startedAt: event.startedAt,
+          endedAt: null,
+          firstSeenAt: receivedAt,
+          lastSeenAt: receivedAt,
+          lastReportAt: receivedAt,
+        })),
+      )
+      .returning({ id: alerts.id, groupId: alerts.groupId });
+    for (const a of inserted) batch.events.push({ groupId: a.groupId, alertId: a.id, kind: 'fired' });
+  }
+  if (batch.events.length > 0) {
+    await tx.insert(alertEvents).values(batch.events.map((e) => ({ ...e, at: receivedAt })));
+  }
+}
+
+const SEVERITY_RANK_SQL = sql`case a.severity when 'critical' then 4 when 'error' then 3 when 'warning' then 2 else 1 end`;
+/** The group being updated, spelled out: inside the subqueries an unqualified "id" would be the alert's. */
+const GROUP_ID = sql.raw('"alert_groups"."id"');
+
+/**
+ * Recounts groups from their alerts, in one statement: unresolved (the FIRING count), all, and the worst
+ * severity; a group with no unresolved alert left resolves.
+ */
+async function settleGroups(tx: Tx, ids: number[], now: Date): Promise<AlertGroupRow[]> {
+  if (ids.length === 0) return [];
+  const unique = [...new Set(ids)];
+  const counted = await tx
     .update(alertGroups)
     .set({
-      alertCount: sql`${alertGroups.alertCount} + 1`,
-      severity: worst(group.severity, event.severity),
-      updatedAt: receivedAt,
+      firingCount: sql`(select count(*)::int from ${alerts} a where a.group_id = ${GROUP_ID} and a.status <> 'resolved')`,
+      alertCount: sql`(select count(*)::int from ${alerts} a where a.group_id = ${GROUP_ID})`,
+      severity: sql`(select case max(${SEVERITY_RANK_SQL}) when 4 then 'critical' when 3 then 'error' when 2 then 'warning' else 'info' end from ${alerts} a where a.group_id = ${GROUP_ID})`,
+      updatedAt: now,
     })
-    .where(eq(alertGroups.id, group.id));
-  return { group: await settleGroup(tx, group.id, receivedAt), opened };
+    .where(inArray(alertGroups.id, unique))
+    .returning();
+  const emptied = counted.filter((g) => g.status === 'open' && g.firingCount === 0).map((g) => g.id);
+  if (emptied.length === 0) return counted;
+  const resolved = await tx
+    .update(alertGroups)
+    .set({ status: 'resolved', resolvedAt: now })
+    .where(inArray(alertGroups.id, emptied))
+    .returning();
+  const byId = new Map(resolved.map((g) => [g.id, g]));
+  return counted.map((g) => byId.get(g.id) ?? g);
 }
 
 export function ingestJobs(deps: IngestDeps): JobBinding[] {
@@ -354,24 +462,17 @@ export function ingestJobs(deps: IngestDeps): JobBinding[] {
         // The hub was switched off since: what it received is dropped, as it would be refused now.
         if (!hub) return;
         const receivedAt = new Date(p.receivedAt);
-        // Alerts in a fixed order, so that two notifications lock what they share in the same order.
-        const events = [...p.events]
-          .sort((a, b) => (a.dedupKey < b.dedupKey ? -1 : a.dedupKey > b.dedupKey ? 1 : 0))
-          .map(
-            (e): AlertEvent => ({
-              ...e,
-              startedAt: e.startedAt ? new Date(e.startedAt) : null,
-              endedAt: e.endedAt ? new Date(e.endedAt) : null,
-            }),
-          );
+        const events = p.events.map(
+          (e): AlertEvent => ({
+            ...e,
+            startedAt: e.startedAt ? new Date(e.startedAt) : null,
+            endedAt: e.endedAt ? new Date(e.endedAt) : null,
+          }),
+        );
         const apply = () =>
           deps.db.transaction(async (tx) => {
-            const changed = new Map<number, AlertGroupRow>();
-            for (const event of events) {
-              const outcome = await applyReport(tx, deps.config, hub, p.integration, event, receivedAt);
-              if (outcome) changed.set(outcome.group.id, outcome.group);
-            }
-            for (const group of changed.values()) {
+            const changed = await applyNotification(tx, deps.config, hub, p.integration, events, receivedAt);
+            for (const group of changed) {
               if (p.truncated > 0)
                 await tx
                   .update(alertGroups)

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, isNotNull, isNull, lte, max, min, or } from 'drizzle-
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { handle, type JobBinding, schedule } from '../jobs/job.js';
-import { POST_EVERY_MS } from './changes.js';
+import { EDIT_EVERY_MS, POST_EVERY_MS } from './changes.js';
 import { type AlertsChat, postedBefore } from './chat.js';
 import { alertKeys, renderJob, sendJob } from './jobs.js';
 import { changesSince, groupNotice } from './notices.js';
@@ -58,6 +58,22 @@ async function nextInChannel(
   return behind ? { kind: 'thread', group: behind.group } : undefined;
 }
 
+/** What a group's message shows of the group row: a change to any of it needs an edit. */
+const shownState = (g: AlertGroupRow) =>
+  JSON.stringify([
+    g.status,
+    g.title,
+    g.severity,
+    g.firingCount,
+    g.alertCount,
+    g.truncated,
+    g.flaps,
+    g.acknowledgedBy,
+    g.silencedUntil,
+    g.incidentId,
+    g.escalationStep,
+  ]);
+
 export function renderJobs(deps: RenderDeps): JobBinding[] {
   const { db, chat, clock } = deps;
   return [
@@ -89,10 +105,25 @@ export function renderJobs(deps: RenderDeps): JobBinding[] {
           const posted =
             earlier ??
             (await chat.post(group.channelId, await groupNotice(db, group, clock.now()), { marker }));
-          await db
+          const [after] = await db
             .update(alertGroups)
             .set({ messageTs: posted.ts, renderedAt: clock.now(), threadCursor: cursor?.last ?? 0 })
-            .where(eq(alertGroups.id, group.id));
+            .where(eq(alertGroups.id, group.id))
+            .returning();
+          // Changed while being posted: those changes saw no message to edit, so the edit is due now.
+          if (earlier || (after && shownState(after) !== shownState(group))) {
+            const now = clock.now();
+            await schedule(
+              db,
+              renderJob,
+              {
+                key: alertKeys.render(group.id),
+                dueAt: new Date(now.getTime() + EDIT_EVERY_MS),
+                payload: { groupId: group.id },
+              },
+              now,
+            );
+          }
         } else {
           const { notice, last, first } = await changesSince(db, group, group.threadCursor, clock.now());
           const marker = { type: 'alert_group_thread', id: `${group.id}:${last}` };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, lte, min, sql } from 'drizzle-orm';
 import cron, { type ScheduledTask } from 'node-cron';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
@@ -23,6 +23,9 @@ import { type JobRow, timers } from './table.js';
 
 /** The NOTIFY channel the jobs table's trigger signals on commit (drizzle/0004_wake_jobs.sql). */
 export const JOBS_CHANNEL = 'incident_bot_jobs';
+
+/** The default tick: every second. */
+const TICK_MS = 1000;
 
 /** Subscribes to the wake-up signal; resolves to a function that unsubscribes. */
 export type Subscribe = (channel: string, onSignal: () => void) => Promise<() => Promise<void>>;
@@ -113,6 +116,8 @@ export class JobEngine {
   private readonly backoffMs: (attempt: number) => number;
   private readonly inflight = new Map<number, { token: string; done: Promise<void> }>();
   private cronTask: ScheduledTask | undefined;
+  /** Wakes the engine when the next job falls due between two ticks (see armNextDue). */
+  private nextDueTimer: NodeJS.Timeout | undefined;
   private ticking: Promise<number> | undefined;
   /** Callers that asked for a claim while one was running: they get the next one. */
   private tickAgain: { promise: Promise<number>; resolve: (started: number) => void } | undefined;
@@ -135,7 +140,7 @@ export class JobEngine {
     }
   }
 
-  /** Ticks every second with node-cron until stop(). */
+  /** Ticks every second (TICK_MS) with node-cron until stop(). */
   start(expression = '* * * * * *'): void {
     this.cronTask = cron.schedule(expression, () => {
       void this.kick();
@@ -195,6 +200,7 @@ export class JobEngine {
   /** Stops ticking, waits up to `graceMs` for running handlers, then releases the leases of the rest. */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.nextDueTimer);
     await this.cronTask?.destroy();
     await this.unsubscribe?.().catch((err: unknown) =>
       this.options.logger.warn({ err }, 'could not stop listening for job notifications'),
@@ -231,8 +237,30 @@ export class JobEngine {
       for (const row of claimed) this.startRow(row);
       started += claimed.length;
       this.backlog = claimed.length === room;
-      if (claimed.length < room) return started;
+      if (claimed.length < room) {
+        if (this.cronTask) await this.armNextDue();
+        return started;
+      }
     }
+  }
+
+  /**
+   * A job due before the next tick (a paced Slack post one second on, an edit five seconds after the last)
+   * would otherwise wait for that tick, up to a second late; a timer wakes the engine when it falls due.
+   * Only when ticking (the tick is the clock of a running bot; tests drive the engine themselves).
+   */
+  private async armNextDue(): Promise<void> {
+    const { db, clock } = this.options;
+    const now = clock.now();
+    const [next] = await db
+      .select({ at: min(timers.dueAt) })
+      .from(timers)
+      .where(and(eq(timers.status, 'pending'), gt(timers.dueAt, now)));
+    const wait = next?.at ? next.at.getTime() - now.getTime() : Number.POSITIVE_INFINITY;
+    if (wait >= TICK_MS || this.stopping) return;
+    clearTimeout(this.nextDueTimer);
+    this.nextDueTimer = setTimeout(() => void this.kick(), wait + 1);
+    this.nextDueTimer.unref();
   }
 
   private async claim(limit: number): Promise<JobRow[]> {

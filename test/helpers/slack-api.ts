@@ -86,6 +86,7 @@ export class SlackApiMock {
   /** User groups (S…) and their members, for usergroups.users.list. */
   readonly usergroups = new Map<string, string[]>();
   private readonly overrides = new Map<string, Override>();
+  private readonly holds = new Map<string, { arrived: () => void; released: Promise<void> }>();
   private readonly counts = new Map<string, number>();
   private nextTs = 1_700_000_000_000;
   private nextChannel = 1;
@@ -129,13 +130,21 @@ export class SlackApiMock {
     nock(origin)
       .persist()
       .post(/^\/api\/[a-zA-Z.]+$/)
-      .reply((uri, body) => {
-        const reply = mock.handle(uri.replace(/^\/api\//, ''), parseArgs(body));
-        return [
-          reply.status ?? 200,
-          JSON.stringify(reply.body),
-          { 'content-type': 'application/json', ...reply.headers },
-        ];
+      .reply((uri, body, callback) => {
+        const method = uri.replace(/^\/api\//, '');
+        const answer = () => {
+          const reply = mock.handle(method, parseArgs(body));
+          callback(null, [
+            reply.status ?? 200,
+            JSON.stringify(reply.body),
+            { 'content-type': 'application/json', ...reply.headers },
+          ]);
+        };
+        const hold = mock.holds.get(method);
+        if (!hold) return answer();
+        mock.holds.delete(method);
+        hold.arrived();
+        void hold.released.then(answer);
       });
     // Answers sent through a command's or an action's response_url.
     nock('https://hooks.slack.com')
@@ -209,6 +218,23 @@ export class SlackApiMock {
 
   callsTo(method: string): SlackCall[] {
     return this.calls.filter((c) => c.method === method);
+  }
+
+  /**
+   * Holds the next call to `method` (nock mode): it is applied and answered only on `release()`, so a test
+   * can change things while the bot waits for Slack.
+   */
+  holdNext(method: string): { arrived: Promise<void>; release: () => void } {
+    let arrived: () => void = () => {};
+    let release: () => void = () => {};
+    const seen = new Promise<void>((r) => {
+      arrived = r;
+    });
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    this.holds.set(method, { arrived, released });
+    return { arrived: seen, release };
   }
 
   waitFor(method: string, test: (c: SlackCall) => boolean = () => true, timeoutMs = 15_000): Promise<void> {

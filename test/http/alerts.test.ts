@@ -334,6 +334,34 @@ describe('de-duplication, grouping and the group message', () => {
   });
 });
 
+describe('a group changed while its first message is on its way to Slack', () => {
+  it('edits the message afterwards: the change is not lost', async () => {
+    await start();
+    const one = (instance: string) =>
+      JSON.stringify({ alerts: [{ status: 'firing', labels: { alertname: 'DiskFull', instance } }] });
+    const held = slack.holdNext('chat.postMessage');
+    await prometheus(one('db-1'));
+    const draining = settle();
+    await held.arrived;
+    // The message is being posted with one alert; a second arrives and is applied meanwhile.
+    await prometheus(one('db-2'));
+    void app.bot.engine.kick();
+    for (let n = 0; n < 100; n++) {
+      const [g] = await db().select().from(alertGroups);
+      if (g?.alertCount === 2) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    held.release();
+    await draining;
+    await settle();
+    expect(groupMessages()[0]?.text).toBe('[FIRING:1] DiskFull');
+    clock.advance(5000);
+    await settle();
+    expect(groupMessages()).toHaveLength(1);
+    expect(groupMessages()[0]?.text).toBe('[FIRING:2] DiskFull');
+  });
+});
+
 describe("the group message's controls", () => {
   const one = (alertname: string, instance: string, status: 'firing' | 'resolved' = 'firing') =>
     JSON.stringify({ alerts: [{ status, labels: { alertname, instance } }] });
