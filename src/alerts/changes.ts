@@ -2,9 +2,9 @@ import { eq } from 'drizzle-orm';
 import type { AlertRoute, IncidentConfig } from '../config/index.js';
 import type { Tx } from '../db/client.js';
 import { planEscalation, reschedule } from '../escalation/plan.js';
-import { cancelJobs, schedule, scheduleOnce } from '../jobs/job.js';
+import { cancelJobs, ensureScheduled, schedule, scheduleOnce } from '../jobs/job.js';
 import { alertKeys, declareJob, pageStepJob, relayJob, renderJob, sendJob } from './jobs.js';
-import { type AlertGroupRow, alertGroups, channelPace } from './tables.js';
+import { type AlertGroupRow, alertGroups } from './tables.js';
 
 /**
  * What follows a change to a group, scheduled inside the change's transaction: its Slack message is
@@ -21,41 +21,50 @@ const later = (a: Date, b: Date) => (a > b ? a : b);
 const after = (last: Date | null, everyMs: number, now: Date) =>
   last ? later(new Date(last.getTime() + everyMs), now) : now;
 
-/** When the channel may take its next new message. */
-export async function nextPostAt(tx: Tx, channelId: string, now: Date): Promise<Date> {
-  const [pace] = await tx.select().from(channelPace).where(eq(channelPace.channelId, channelId));
-  return pace ? later(pace.nextAt, now) : now;
-}
-
-/** After a change to a group: its message is edited, or first posted, and its incident told, in due time. */
+/**
+ * After a change to a group, in its transaction: its message is posted or edited, and its incident told,
+ * in due time. The jobs are made sure of, not re-planned: one already waiting (the channel's sender
+ * keeping Slack's pace, an edit within its 5 s) stays as it is and will see this change.
+ */
 export async function groupChanged(tx: Tx, group: AlertGroupRow, now: Date): Promise<void> {
-  const payload = { channelId: group.channelId };
-  const dueSend = await nextPostAt(tx, group.channelId, now);
-  await schedule(tx, sendJob, { key: alertKeys.send(group.channelId), dueAt: dueSend, payload }, now);
-  if (group.messageTs) {
-    await schedule(
+  const writes = [
+    ensureScheduled(
       tx,
-      renderJob,
-      {
-        key: alertKeys.render(group.id),
-        dueAt: after(group.renderedAt, EDIT_EVERY_MS, now),
-        payload: { groupId: group.id },
-      },
+      sendJob,
+      { key: alertKeys.send(group.channelId), dueAt: now, payload: { channelId: group.channelId } },
       now,
+    ),
+  ];
+  if (group.messageTs) {
+    writes.push(
+      ensureScheduled(
+        tx,
+        renderJob,
+        {
+          key: alertKeys.render(group.id),
+          dueAt: after(group.renderedAt, EDIT_EVERY_MS, now),
+          payload: { groupId: group.id },
+        },
+        now,
+      ),
     );
   }
   if (group.incidentId) {
-    await schedule(
-      tx,
-      relayJob,
-      {
-        key: alertKeys.relay(group.id),
-        dueAt: after(group.relayedAt, RELAY_EVERY_MS, now),
-        payload: { groupId: group.id },
-      },
-      now,
+    writes.push(
+      ensureScheduled(
+        tx,
+        relayJob,
+        {
+          key: alertKeys.relay(group.id),
+          dueAt: after(group.relayedAt, RELAY_EVERY_MS, now),
+          payload: { groupId: group.id },
+        },
+        now,
+      ),
     );
   }
+  // Issued together: one round trip to the database, not three.
+  await Promise.all(writes);
 }
 
 /** Whether the group's escalation should page now: open, nobody on it, not silenced, not an incident. */

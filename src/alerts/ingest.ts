@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gte, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { AlertsConfig, IncidentConfig } from '../config/index.js';
@@ -97,12 +97,12 @@ export function inboxDepth(db: Db): Promise<number> {
 const RANK: Record<AlertSeverity, number> = { critical: 4, error: 3, warning: 2, info: 1 };
 const worst = (a: AlertSeverity, b: AlertSeverity): AlertSeverity => (RANK[a] >= RANK[b] ? a : b);
 
-type ReportEvent = 'fired' | 'reopened' | 'acknowledged' | 'resolved';
+type ReportEvent = 'reopened' | 'acknowledged' | 'resolved';
 
 /**
- * What one notification changes, gathered while it is applied and written in a few set-wise statements
- * at the end: an Alertmanager notification carries up to thousands of alerts, and a statement per alert
- * would cap the hub at a few hundred alerts a second.
+ * What one notification changes, gathered while it is read and written at the end in statements sent
+ * together: an Alertmanager notification carries up to thousands of alerts, and a round trip per alert
+ * (or per change) would cap the hub at a few hundred alerts a second.
  */
 class Batch {
   constructor(readonly integration: string) {}
@@ -113,8 +113,9 @@ class Batch {
   /** Groups whose message must change even if their counts do not (a new severity, an acknowledgement). */
   readonly changed = new Set<number>();
   readonly repeats: { id: number; event: AlertEvent }[] = [];
-  readonly acks: AlertRow[] = [];
-  readonly resolves: { alert: AlertRow; endedAt: Date }[] = [];
+  readonly acks: number[] = [];
+  readonly ackedGroups = new Set<number>();
+  readonly resolves: { id: number; endedAt: Date }[] = [];
   readonly inserts: { groupId: number; event: AlertEvent }[] = [];
   readonly events: { groupId: number; alertId: number; kind: ReportEvent }[] = [];
 }
@@ -122,25 +123,22 @@ class Batch {
 const byKey = (a: { dedupKey: string }, b: { dedupKey: string }) =>
   a.dedupKey < b.dedupKey ? -1 : a.dedupKey > b.dedupKey ? 1 : 0;
 
-/** Locks groups in id order (two notifications lock what they share in the same order). */
-async function lockGroups(tx: Tx, ids: number[]): Promise<Map<number, AlertGroupRow>> {
-  if (ids.length === 0) return new Map();
-  const rows = await tx
-    .select()
-    .from(alertGroups)
-    .where(inArray(alertGroups.id, [...new Set(ids)]))
-    .orderBy(asc(alertGroups.id))
-    .for('update');
-  return new Map(rows.map((g) => [g.id, g]));
-}
-
-/** The open group for this placement, made if there is none (at most one open per key). */
+/** The open group for this placement, made if there is none (at most one open per key), locked. */
 async function openGroup(
   tx: Tx,
   placement: Placement,
   severity: AlertSeverity,
   now: Date,
 ): Promise<{ group: AlertGroupRow; opened: boolean }> {
+  const existing = () =>
+    tx
+      .select()
+      .from(alertGroups)
+      .where(and(eq(alertGroups.groupKey, placement.groupKey), eq(alertGroups.status, 'open')))
+      .for('update');
+  // Usually the group is there already (a storm is many notifications for few groups): one statement.
+  const [open] = await existing();
+  if (open) return { group: open, opened: false };
   const [made] = await tx
     .insert(alertGroups)
     .values({
@@ -156,24 +154,14 @@ async function openGroup(
     .onConflictDoNothing({ target: alertGroups.groupKey, where: sql`${alertGroups.status} = 'open'` })
     .returning();
   if (made) return { group: made, opened: true };
-  const [existing] = await tx
-    .select()
-    .from(alertGroups)
-    .where(and(eq(alertGroups.groupKey, placement.groupKey), eq(alertGroups.status, 'open')))
-    .for('update');
-  if (!existing) throw new Error(`no open alert group for ${placement.groupKey}`);
-  return { group: existing, opened: false };
+  // Another notification made it a moment ago.
+  const [theirs] = await existing();
+  if (!theirs) throw new Error(`no open alert group for ${placement.groupKey}`);
+  return { group: theirs, opened: false };
 }
 
 /** One report about an alert that is open: a repeat, an acknowledgement or a resolve. */
-function applyToOpen(
-  batch: Batch,
-  open: AlertRow,
-  event: AlertEvent,
-  receivedAt: Date,
-  integration: string,
-  acks: Map<number, string>,
-): void {
+function applyToOpen(batch: Batch, open: AlertRow, event: AlertEvent, receivedAt: Date): void {
   // An older report never undoes a newer one.
   if (receivedAt < open.lastReportAt) return;
   if (event.status === 'firing') {
@@ -186,16 +174,25 @@ function applyToOpen(
     if (RANK[event.severity] > RANK[open.severity]) batch.changed.add(open.groupId);
   } else if (event.status === 'acknowledged') {
     if (open.status === 'acknowledged') return;
-    batch.acks.push(open);
+    batch.acks.push(open.id);
+    batch.ackedGroups.add(open.groupId);
     batch.events.push({ groupId: open.groupId, alertId: open.id, kind: 'acknowledged' });
-    acks.set(open.groupId, `integration:${integration}`);
     batch.changed.add(open.groupId);
   } else {
-    batch.resolves.push({ alert: open, endedAt: event.endedAt ?? receivedAt });
+    batch.resolves.push({ id: open.id, endedAt: event.endedAt ?? receivedAt });
     batch.events.push({ groupId: open.groupId, alertId: open.id, kind: 'resolved' });
     batch.touched.add(open.groupId);
   }
 }
+
+/**
+ * `= any(…)` of a list passed as one JSON parameter: the statement's text is the same however long the
+ * list (one prepared statement), and an array, unlike `in (select …)`, lets PostgreSQL use the index.
+ */
+const anyText = (values: string[]) =>
+  sql`any(array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)))`;
+const anyId = (ids: number[]) =>
+  sql`any(array(select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::bigint))`;
 
 /** Applies one notification, in the caller's transaction; returns the groups whose message must change. */
 async function applyNotification(
@@ -209,90 +206,44 @@ async function applyNotification(
   if (reported.length === 0) return [];
   // One report per alert (the last, should a sender repeat one), in key order: locks are taken in it.
   const events = [...new Map(reported.map((e) => [e.dedupKey, e])).values()].sort(byKey);
-  const keys = events.map((e) => e.dedupKey);
-  const sameIntegration = eq(alerts.integration, integration);
   const batch = new Batch(integration);
-  const acks = new Map<number, string>();
 
-  const openRows = await tx
+  // The alerts the notification is about, locked: open ones, and ones resolved within reopen_within
+  // (a firing report for those is a flap). One statement.
+  const known = await tx
     .select()
     .from(alerts)
-    .where(and(sameIntegration, inArray(alerts.dedupKey, keys), ne(alerts.status, 'resolved')))
-    .orderBy(asc(alerts.dedupKey))
+    .where(
+      and(
+        eq(alerts.integration, integration),
+        sql`${alerts.dedupKey} = ${anyText(events.map((e) => e.dedupKey))}`,
+        or(
+          ne(alerts.status, 'resolved'),
+          gte(alerts.resolvedAt, new Date(receivedAt.getTime() - hub.reopenWithinMs)),
+        ),
+      ),
+    )
+    .orderBy(asc(alerts.dedupKey), desc(alerts.resolvedAt))
     .for('update');
-  const openByKey = new Map(openRows.map((a) => [a.dedupKey, a]));
-  const groups = await lockGroups(
-    tx,
-    openRows.map((a) => a.groupId),
-  );
-  for (const event of events) {
-    const open = openByKey.get(event.dedupKey);
-    if (open) applyToOpen(batch, open, event, receivedAt, integration, acks);
+  const openByKey = new Map<string, AlertRow>();
+  const recentByKey = new Map<string, AlertRow>();
+  for (const a of known) {
+    if (a.status !== 'resolved') openByKey.set(a.dedupKey, a);
+    else if (!recentByKey.has(a.dedupKey)) recentByKey.set(a.dedupKey, a);
   }
 
-  // Nothing open: a late acknowledge or resolve is ignored (and never opens a group); a firing one is
-  // either a flap (it resolved within reopen_within) or a new alert.
-  const fresh = events.filter((e) => e.status === 'firing' && !openByKey.has(e.dedupKey));
-  const recentRows =
-    fresh.length === 0
-      ? []
-      : await tx
-          .select()
-          .from(alerts)
-          .where(
-            and(
-              sameIntegration,
-              inArray(
-                alerts.dedupKey,
-                fresh.map((e) => e.dedupKey),
-              ),
-              eq(alerts.status, 'resolved'),
-              gte(alerts.resolvedAt, new Date(receivedAt.getTime() - hub.reopenWithinMs)),
-            ),
-          )
-          .orderBy(asc(alerts.dedupKey), desc(alerts.resolvedAt))
-          .for('update');
-  const recentByKey = new Map<string, AlertRow>();
-  for (const a of recentRows) if (!recentByKey.has(a.dedupKey)) recentByKey.set(a.dedupKey, a);
-  for (const [id, g] of await lockGroups(
-    tx,
-    [...recentByKey.values()].map((a) => a.groupId),
-  ))
-    groups.set(id, g);
-
   const newcomers: { event: AlertEvent; placement: Placement }[] = [];
-  for (const event of fresh) {
-    const recent = recentByKey.get(event.dedupKey);
-    const group = recent ? groups.get(recent.groupId) : undefined;
-    if (recent && group && receivedAt > recent.lastReportAt && (await mayReopen(tx, group))) {
-      // Firing again soon after it resolved: the same alert reopens, and its group with it (a flap).
-      await tx
-        .update(alerts)
-        .set({
-          status: 'firing',
-          resolvedAt: null,
-          endedAt: null,
-          acknowledgedAt: null,
-          flaps: recent.flaps + 1,
-          occurrences: recent.occurrences + 1,
-          lastSeenAt: receivedAt,
-          lastReportAt: receivedAt,
-          severity: event.severity,
-          summary: event.summary,
-        })
-        .where(eq(alerts.id, recent.id));
-      batch.events.push({ groupId: group.id, alertId: recent.id, kind: 'reopened' });
-      batch.touched.add(group.id);
-      if (group.status === 'resolved') {
-        await tx
-          .update(alertGroups)
-          .set({ status: 'open', resolvedAt: null, flaps: group.flaps + 1, updatedAt: receivedAt })
-          .where(eq(alertGroups.id, group.id));
-        groups.set(group.id, { ...group, status: 'open' });
-        batch.reopened.add(group.id);
-      }
+  for (const event of events) {
+    const open = openByKey.get(event.dedupKey);
+    if (open) {
+      applyToOpen(batch, open, event, receivedAt);
       continue;
     }
+    // Nothing open: a late acknowledge or resolve is ignored (and never opens a group).
+    if (event.status !== 'firing') continue;
+    const recent = recentByKey.get(event.dedupKey);
+    if (recent && receivedAt > recent.lastReportAt && (await reopen(tx, batch, recent, event, receivedAt)))
+      continue;
     newcomers.push({ event, placement: place(hub, integration, event) });
   }
 
@@ -306,7 +257,6 @@ async function applyNotification(
   for (const [, { placement, events: joining }] of [...byGroupKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const severity = joining.map((e) => e.severity).reduce(worst);
     const { group, opened } = await openGroup(tx, placement, severity, receivedAt);
-    groups.set(group.id, group);
     if (opened) {
       batch.opened.add(group.id);
       await groupOpened(tx, config, group, placement.route, receivedAt);
@@ -315,48 +265,86 @@ async function applyNotification(
     batch.touched.add(group.id);
   }
 
-  await writeBatch(tx, batch, receivedAt);
-  for (const [groupId, by] of acks) {
-    const group = groups.get(groupId);
-    if (!group) continue;
-    await tx
-      .update(alertGroups)
-      .set({
-        acknowledgedAt: group.acknowledgedAt ?? receivedAt,
-        acknowledgedBy: group.acknowledgedBy ?? by,
-        updatedAt: receivedAt,
-      })
-      .where(eq(alertGroups.id, groupId));
-    // The sender says someone is on it: the group's paging stops, as PagerDuty's would.
-    await stopPaging(tx, groupId, receivedAt);
-  }
+  // Everything written, in statements sent together (one round trip); then the groups recounted.
+  await Promise.all(writeBatch(tx, batch, receivedAt));
   const settled = await settleGroups(tx, [...batch.touched, ...batch.changed], receivedAt);
+  const followUps: Promise<unknown>[] = [];
   for (const group of settled) {
-    if (group.status === 'resolved') await stopPaging(tx, group.id, receivedAt);
-    // Its paging stopped when it resolved; firing again, it carries on from the next tier.
+    if (group.status === 'resolved' || batch.ackedGroups.has(group.id))
+      // Resolved, or the sender says someone is on it: the group's paging stops, as PagerDuty's would.
+      followUps.push(stopPaging(tx, group.id, receivedAt));
     else if (batch.reopened.has(group.id) && group.escalationPolicy && shouldPage(group, receivedAt))
-      await startPaging(tx, config, group, group.escalationPolicy, receivedAt, group.escalationStep);
+      // Its paging stopped when it resolved; firing again, it carries on from the next tier.
+      followUps.push(
+        startPaging(tx, config, group, group.escalationPolicy, receivedAt, group.escalationStep),
+      );
   }
+  await Promise.all(followUps);
   // A repeat alone changes a count the message need not show at once: it is shown with the next change.
-  const shown = new Set([...batch.changed, ...batch.opened, ...batch.events.map((e) => e.groupId)]);
+  const shown = new Set([
+    ...batch.changed,
+    ...batch.opened,
+    ...batch.events.map((e) => e.groupId),
+    ...batch.inserts.map((i) => i.groupId),
+  ]);
   return settled.filter((g) => shown.has(g.id));
 }
 
-/** A resolved group reopens unless another group for its key opened meanwhile. */
-async function mayReopen(tx: Tx, group: AlertGroupRow): Promise<boolean> {
-  if (group.status === 'open') return true;
-  const [other] = await tx
-    .select({ id: alertGroups.id })
-    .from(alertGroups)
-    .where(and(eq(alertGroups.groupKey, group.groupKey), eq(alertGroups.status, 'open')));
-  return !other;
+/**
+ * Firing again soon after it resolved: the same alert reopens, and its group with it (a flap) — unless
+ * another group for its key opened meanwhile. Returns whether it reopened.
+ */
+async function reopen(
+  tx: Tx,
+  batch: Batch,
+  recent: AlertRow,
+  event: AlertEvent,
+  receivedAt: Date,
+): Promise<boolean> {
+  const [group] = await tx.select().from(alertGroups).where(eq(alertGroups.id, recent.groupId)).for('update');
+  if (!group) return false;
+  if (group.status === 'resolved') {
+    const [other] = await tx
+      .select({ id: alertGroups.id })
+      .from(alertGroups)
+      .where(and(eq(alertGroups.groupKey, group.groupKey), eq(alertGroups.status, 'open')));
+    if (other) return false;
+    await tx
+      .update(alertGroups)
+      .set({ status: 'open', resolvedAt: null, flaps: group.flaps + 1, updatedAt: receivedAt })
+      .where(eq(alertGroups.id, group.id));
+    batch.reopened.add(group.id);
+  }
+  await tx
+    .update(alerts)
+    .set({
+      status: 'firing',
+      resolvedAt: null,
+      endedAt: null,
+      acknowledgedAt: null,
+      flaps: recent.flaps + 1,
+      occurrences: recent.occurrences + 1,
+      lastSeenAt: receivedAt,
+      lastReportAt: receivedAt,
+      severity: event.severity,
+      summary: event.summary,
+    })
+    .where(eq(alerts.id, recent.id));
+  batch.events.push({ groupId: group.id, alertId: recent.id, kind: 'reopened' });
+  batch.touched.add(group.id);
+  return true;
 }
 
 const iso = (d: Date) => d.toISOString();
 
-/** Writes what the notification changed in alerts and their events: a handful of statements in all. */
-async function writeBatch(tx: Tx, batch: Batch, receivedAt: Date): Promise<void> {
+/**
+ * The statements that write what the notification changed in alerts and their events, and the groups'
+ * acknowledgements: independent of each other, so they are sent together (each takes its rows as one
+ * JSON parameter, so its text is the same for any number of rows).
+ */
+function writeBatch(tx: Tx, batch: Batch, receivedAt: Date): Promise<unknown>[] {
   const at = iso(receivedAt);
+  const writes: Promise<unknown>[] = [];
   if (batch.repeats.length > 0) {
     const rows = batch.repeats.map(({ id, event }) => ({
       id,
@@ -365,93 +353,102 @@ async function writeBatch(tx: Tx, batch: Batch, receivedAt: Date): Promise<void>
       labels: event.labels,
       links: event.links,
     }));
-    await tx.execute(sql`
-      update ${alerts} as a set
-        occurrences = a.occurrences + 1, last_seen_at = ${at}::timestamptz, last_report_at = ${at}::timestamptz,
-        severity = r.severity, summary = r.summary, labels = r.labels, links = r.links
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as r(id bigint, severity text, summary text, labels jsonb, links jsonb)
-      where a.id = r.id`);
+    writes.push(
+      tx.execute(sql`
+        update ${alerts} as a set
+          occurrences = a.occurrences + 1, last_seen_at = ${at}::timestamptz, last_report_at = ${at}::timestamptz,
+          severity = r.severity, summary = r.summary, labels = r.labels, links = r.links
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as r(id bigint, severity text, summary text, labels jsonb, links jsonb)
+        where a.id = r.id`),
+    );
   }
   if (batch.acks.length > 0) {
-    await tx
-      .update(alerts)
-      .set({ status: 'acknowledged', acknowledgedAt: receivedAt, lastReportAt: receivedAt })
-      .where(
-        inArray(
-          alerts.id,
-          batch.acks.map((a) => a.id),
-        ),
-      );
+    writes.push(
+      tx.execute(sql`
+        update ${alerts} set status = 'acknowledged', acknowledged_at = ${at}::timestamptz,
+          last_report_at = ${at}::timestamptz
+        where id = ${anyId(batch.acks)}`),
+      // The group shows the first acknowledgement: by the integration, for a sender's acknowledge event.
+      tx.execute(sql`
+        update ${alertGroups} set acknowledged_at = coalesce(acknowledged_at, ${at}::timestamptz),
+          acknowledged_by = coalesce(acknowledged_by, ${`integration:${batch.integration}`}),
+          updated_at = ${at}::timestamptz
+        where id = ${anyId([...batch.ackedGroups])}`),
+    );
   }
   if (batch.resolves.length > 0) {
-    const rows = batch.resolves.map(({ alert, endedAt }) => ({ id: alert.id, ended_at: iso(endedAt) }));
-    await tx.execute(sql`
-      update ${alerts} as a set
-        status = 'resolved', resolved_at = ${at}::timestamptz, last_report_at = ${at}::timestamptz,
-        ended_at = r.ended_at
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id bigint, ended_at timestamptz)
-      where a.id = r.id`);
-  }
-  if (batch.inserts.length > 0) {
-    const inserted = await tx
-      .insert(alerts)
-      .values(
-        batch.inserts.map(({ groupId, event }) => ({
-          groupId,
-          integration: batch.integration,
-          dedupKey: event.dedupKey,
-          status: 'firing' as const,
-          severity: event.severity,
-          summary: event.summary,
-          source: event.source,
-          labels: event.labels,
-          links: event.links,
-          startedAt: event.startedAt,
-          endedAt: null,
-          firstSeenAt: receivedAt,
-          lastSeenAt: receivedAt,
-          lastReportAt: receivedAt,
-        })),
-      )
-      .returning({ id: alerts.id, groupId: alerts.groupId });
-    for (const a of inserted) batch.events.push({ groupId: a.groupId, alertId: a.id, kind: 'fired' });
+    const rows = batch.resolves.map(({ id, endedAt }) => ({ id, ended_at: iso(endedAt) }));
+    writes.push(
+      tx.execute(sql`
+        update ${alerts} as a set
+          status = 'resolved', resolved_at = ${at}::timestamptz, last_report_at = ${at}::timestamptz,
+          ended_at = r.ended_at
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id bigint, ended_at timestamptz)
+        where a.id = r.id`),
+    );
   }
   if (batch.events.length > 0) {
-    await tx.insert(alertEvents).values(batch.events.map((e) => ({ ...e, at: receivedAt })));
+    writes.push(
+      tx.execute(sql`
+        insert into ${alertEvents} (group_id, alert_id, kind, at)
+        select "groupId", "alertId", kind, ${at}::timestamptz
+        from jsonb_to_recordset(${JSON.stringify(batch.events)}::jsonb)
+          as e("groupId" bigint, "alertId" bigint, kind text)`),
+    );
   }
+  if (batch.inserts.length > 0) {
+    // New alerts and their `fired` events, in one statement.
+    const rows = batch.inserts.map(({ groupId, event }) => ({
+      group_id: groupId,
+      dedup_key: event.dedupKey,
+      severity: event.severity,
+      summary: event.summary,
+      source: event.source,
+      labels: event.labels,
+      links: event.links,
+      started_at: event.startedAt ? iso(event.startedAt) : null,
+    }));
+    writes.push(
+      tx.execute(sql`
+        with added as (
+          insert into ${alerts} (group_id, integration, dedup_key, status, severity, summary, source, labels,
+            links, started_at, first_seen_at, last_seen_at, last_report_at)
+          select group_id, ${batch.integration}, dedup_key, 'firing', severity, summary, source, labels, links,
+            started_at, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
+          from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(group_id bigint, dedup_key text,
+            severity text, summary text, source text, labels jsonb, links jsonb, started_at timestamptz)
+          returning id, group_id)
+        insert into ${alertEvents} (group_id, alert_id, kind, at)
+        select group_id, id, 'fired', ${at}::timestamptz from added order by id`),
+    );
+  }
+  return writes;
 }
 
 const SEVERITY_RANK_SQL = sql`case a.severity when 'critical' then 4 when 'error' then 3 when 'warning' then 2 else 1 end`;
 /** The group being updated, spelled out: inside the subqueries an unqualified "id" would be the alert's. */
 const GROUP_ID = sql.raw('"alert_groups"."id"');
+const UNRESOLVED = sql`(select count(*)::int from ${alerts} a where a.group_id = ${GROUP_ID} and a.status <> 'resolved')`;
 
 /**
  * Recounts groups from their alerts, in one statement: unresolved (the FIRING count), all, and the worst
- * severity; a group with no unresolved alert left resolves.
+ * severity; a group with no unresolved alert left resolves. Sent after the writes it counts.
  */
 async function settleGroups(tx: Tx, ids: number[], now: Date): Promise<AlertGroupRow[]> {
   if (ids.length === 0) return [];
-  const unique = [...new Set(ids)];
-  const counted = await tx
+  return tx
     .update(alertGroups)
     .set({
-      firingCount: sql`(select count(*)::int from ${alerts} a where a.group_id = ${GROUP_ID} and a.status <> 'resolved')`,
+      firingCount: UNRESOLVED,
       alertCount: sql`(select count(*)::int from ${alerts} a where a.group_id = ${GROUP_ID})`,
       severity: sql`(select case max(${SEVERITY_RANK_SQL}) when 4 then 'critical' when 3 then 'error' when 2 then 'warning' else 'info' end from ${alerts} a where a.group_id = ${GROUP_ID})`,
+      status: sql`case when ${UNRESOLVED} = 0 then 'resolved' else ${alertGroups.status} end`,
+      resolvedAt: sql`case when ${UNRESOLVED} = 0 and ${alertGroups.status} = 'open' then ${iso(now)}::timestamptz else ${alertGroups.resolvedAt} end`,
       updatedAt: now,
     })
-    .where(inArray(alertGroups.id, unique))
+    .where(sql`${alertGroups.id} = ${anyId([...new Set(ids)])}`)
     .returning();
-  const emptied = counted.filter((g) => g.status === 'open' && g.firingCount === 0).map((g) => g.id);
-  if (emptied.length === 0) return counted;
-  const resolved = await tx
-    .update(alertGroups)
-    .set({ status: 'resolved', resolvedAt: now })
-    .where(inArray(alertGroups.id, emptied))
-    .returning();
-  const byId = new Map(resolved.map((g) => [g.id, g]));
-  return counted.map((g) => byId.get(g.id) ?? g);
 }
 
 export function ingestJobs(deps: IngestDeps): JobBinding[] {
@@ -472,14 +469,20 @@ export function ingestJobs(deps: IngestDeps): JobBinding[] {
         const apply = () =>
           deps.db.transaction(async (tx) => {
             const changed = await applyNotification(tx, deps.config, hub, p.integration, events, receivedAt);
-            for (const group of changed) {
-              if (p.truncated > 0)
-                await tx
-                  .update(alertGroups)
-                  .set({ truncated: p.truncated })
-                  .where(eq(alertGroups.id, group.id));
-              await groupChanged(tx, group, deps.clock.now());
-            }
+            const now = deps.clock.now();
+            await Promise.all(
+              changed.flatMap((group) => [
+                ...(p.truncated > 0
+                  ? [
+                      tx
+                        .update(alertGroups)
+                        .set({ truncated: p.truncated })
+                        .where(eq(alertGroups.id, group.id)),
+                    ]
+                  : []),
+                groupChanged(tx, group, now),
+              ]),
+            );
           });
         try {
           await apply();

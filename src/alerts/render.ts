@@ -92,6 +92,18 @@ export function renderJobs(deps: RenderDeps): JobBinding[] {
 
     handle(sendJob, {
       async run(p, ctx) {
+        // Slack's pace: woken early (by a change), it comes back when the channel may take a message.
+        const [pace] = await db.select().from(channelPace).where(eq(channelPace.channelId, p.channelId));
+        if (pace && pace.nextAt > clock.now()) {
+          const now = clock.now();
+          await schedule(
+            db,
+            sendJob,
+            { key: alertKeys.send(p.channelId), dueAt: pace.nextAt, payload: p },
+            now,
+          );
+          return;
+        }
         const next = await nextInChannel(db, p.channelId, clock.now());
         if (!next) return;
         const { group } = next;

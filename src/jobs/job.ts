@@ -55,11 +55,32 @@ const dueOf = (job: Scheduled<unknown>) =>
  * engines (a trigger NOTIFYs them, see drizzle/0004). A job that is running is not disturbed: it runs
  * once more, at `dueAt`, after this run ends, so a key never runs twice at once.
  */
-export async function schedule<P>(
+export function schedule<P>(tx: Db | Tx, type: JobType<P>, job: Scheduled<P>, now: Date): Promise<void> {
+  return upsertJob(tx, type, job, now, { leaveWaiting: false });
+}
+
+/**
+ * Makes sure the job runs after this transaction commits, without moving it if it is still waiting to
+ * run: creates it, re-arms it (due at `dueAt`) when it has run or is running, and leaves a pending job as it
+ * is — it has not started, so it will see what this transaction commits. For a job that works through
+ * whatever is there when it runs (a sender keeping its own pace), told of every change: a waiting one is
+ * neither rewritten nor made due earlier than it chose.
+ */
+export function ensureScheduled<P>(
   tx: Db | Tx,
   type: JobType<P>,
   job: Scheduled<P>,
   now: Date,
+): Promise<void> {
+  return upsertJob(tx, type, job, now, { leaveWaiting: true });
+}
+
+async function upsertJob<P>(
+  tx: Db | Tx,
+  type: JobType<P>,
+  job: Scheduled<P>,
+  now: Date,
+  options: { leaveWaiting: boolean },
 ): Promise<void> {
   const values = {
     key: job.key,
@@ -89,6 +110,9 @@ export async function schedule<P>(
         leaseToken: sql`case when ${running} then ${timers.leaseToken} else null end`,
         rerunAt: sql`case when ${running} then excluded.due_at else null end`,
       },
+      ...(options.leaveWaiting
+        ? { setWhere: sql`not (${timers.status} = 'pending' and ${timers.leaseToken} is null)` }
+        : {}),
     });
 }
 

@@ -312,7 +312,11 @@ describe('de-duplication, grouping and the group message', () => {
       JSON.stringify({
         alerts: [{ status: 'firing', labels: { alertname, instance: `host-${n}` } }],
       });
-    for (const name of ['A', 'B', 'C']) await prometheus(named(name, 0));
+    // Received a millisecond apart: the oldest group is posted first.
+    for (const name of ['A', 'B', 'C']) {
+      await prometheus(named(name, 0));
+      clock.advance(1);
+    }
     await settle();
     // One message at once; the next waits its turn.
     expect(groupMessages().map((m) => m.text)).toEqual(['[FIRING:1] A']);

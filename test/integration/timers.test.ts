@@ -6,6 +6,7 @@ import { JobEngine } from '../../src/jobs/engine.js';
 import {
   cancelJob,
   cancelJobs,
+  ensureScheduled,
   handle,
   isPending,
   type JobBinding,
@@ -235,6 +236,45 @@ describe('job engine', () => {
     expect(started).toEqual(['1', '3']);
     expect(most).toBe(1);
     expect(await rowByKey('solo')).toMatchObject({ status: 'done' });
+  });
+
+  it('ensureScheduled leaves a waiting job as it is, and re-arms one that ran or is running', async () => {
+    const ran: number[] = [];
+    let release: () => void = () => {};
+    const e = engine([
+      handle(t, {
+        run: async (p) => {
+          ran.push((p as { n: number }).n);
+          if ((p as { n: number }).n === 3)
+            await new Promise<void>((r) => {
+              release = r;
+            });
+        },
+      }),
+    ]);
+    const ensure = (n: number, dueAt = clock.now()) =>
+      ensureScheduled(db(), t, { key: jobKey('paced'), dueAt, payload: { n } }, clock.now());
+    const later = new Date(clock.now().getTime() + 1000);
+    await schedule(db(), t, { key: jobKey('paced'), dueAt: later, payload: { n: 1 } }, clock.now());
+    // Waiting for its time: neither rewritten nor made due sooner.
+    await ensure(2);
+    expect(await rowByKey('paced')).toMatchObject({ status: 'pending', dueAt: later, payload: { n: 1 } });
+    await e.drain();
+    expect(ran).toEqual([]);
+    clock.advance(1000);
+    await e.drain();
+    expect(ran).toEqual([1]);
+    // Done: made due again.
+    await ensure(3);
+    await e.kick(); // run 3 starts and waits
+    expect(ran).toEqual([1, 3]);
+    // Running: it runs once more, after.
+    await ensure(4);
+    expect((await rowByKey('paced'))?.rerunAt).not.toBeNull();
+    release();
+    await e.drain();
+    expect(ran).toEqual([1, 3, 4]);
+    expect(await rowByKey('paced')).toMatchObject({ status: 'done' });
   });
 
   it('wakes when a transaction that scheduled a job commits, without a tick or a kick', async () => {
