@@ -9,11 +9,11 @@ import { SUMMARY_MAX, TITLE_MAX } from '../incidents/model.js';
 import { findIncident } from '../incidents/queries.js';
 import { setupKey } from '../incidents/setup.js';
 import type { IncidentDeps, Locked } from '../incidents/unit-of-work.js';
-import { handle, isPending, type JobBinding } from '../jobs/job.js';
+import { handle, isPending, type JobBinding, schedule } from '../jobs/job.js';
 import { codePoints, truncate } from '../text.js';
-import { groupChanged, stopPaging } from './changes.js';
+import { groupChanged, RELAY_EVERY_MS, stopPaging } from './changes.js';
 import { type AlertsChat, postedBefore } from './chat.js';
-import { declareJob, relayJob } from './jobs.js';
+import { alertKeys, declareJob, relayJob } from './jobs.js';
 import type { AlertSeverity } from './model.js';
 import { changesSince, groupNotice, groupWithAlerts } from './notices.js';
 import { type AlertGroupRow, alertEvents, alertGroups } from './tables.js';
@@ -173,6 +173,12 @@ export function alertIncidentJobs(deps: AlertIncidentDeps): JobBinding[] {
         }
         const channel = incident.channelId;
         const now = clock.now();
+        // At most one relay every 5 s, whoever asked for this one and whatever they knew of the last.
+        const allowed = group.relayedAt ? new Date(group.relayedAt.getTime() + RELAY_EVERY_MS) : now;
+        if (allowed > now) {
+          await schedule(db, relayJob, { key: alertKeys.relay(group.id), dueAt: allowed, payload: p }, now);
+          return;
+        }
         let cursor = group.incidentCursor;
         if (cursor === 0) {
           // The first relay shows the group as it is now; later ones, what changed since.

@@ -82,6 +82,13 @@ export function renderJobs(deps: RenderDeps): JobBinding[] {
         const [group] = await db.select().from(alertGroups).where(eq(alertGroups.id, p.groupId));
         // Not posted yet: the channel's sender posts it with its latest state.
         if (!group?.messageTs) return;
+        // At most one edit every 5 s, whoever asked for this one and whatever they knew of the last.
+        const now = clock.now();
+        const allowed = group.renderedAt ? new Date(group.renderedAt.getTime() + EDIT_EVERY_MS) : now;
+        if (allowed > now) {
+          await schedule(db, renderJob, { key: alertKeys.render(group.id), dueAt: allowed, payload: p }, now);
+          return;
+        }
         await chat.update(
           { channel: group.channelId, ts: group.messageTs },
           await groupNotice(db, group, clock.now()),
