@@ -239,13 +239,15 @@ describe('declaring an incident for a group', () => {
     expect(triage).toContain(`Incident #1 in <#${channel}>`);
     expect(triage).not.toContain('alert_group_declare');
     // The incident channel gets the group, the card counts its alerts, the timeline has the first alert.
-    const inIncident = slack.messages.filter((m) => m.channel === channel);
-    expect(inIncident.map((m) => m.text)).toEqual([
-      'Incident #1: PaymentsDown (SEV1, Investigating)',
-      '📟 Paged tier 1: <@U0INCPAGE>',
+    // The page notice and the group's relay are separate jobs, so only the relay's own order is fixed.
+    const inIncident = slack.messages.filter((m) => m.channel === channel).map((m) => m.text);
+    expect(inIncident[0]).toBe('Incident #1: PaymentsDown (SEV1, Investigating)');
+    expect(inIncident.filter((t) => t.startsWith('📟'))).toEqual(['📟 Paged tier 1: <@U0INCPAGE>']);
+    expect(inIncident.filter((t) => t.startsWith('[FIRING'))).toEqual([
       '[FIRING:1] PaymentsDown',
       expect.stringMatching(/^\[FIRING:2\] PaymentsDown: .* 🔥 Firing: PaymentsDown$/),
     ]);
+    expect(inIncident).toHaveLength(4);
     const card = slack.messages.find((m) => m.metadata?.event_type === 'incident_card');
     expect(JSON.stringify(card?.blocks)).toContain('*Alerts*\\n2 firing');
     expect(await timeline(incident?.id as string)).toContain('alerts_linked');
