@@ -46,8 +46,8 @@ const MIGRATION_LOCK_KEY = 72_410_517;
  * postgres.js, as drizzle is to use it: with every statement prepared. drizzle's driver asks postgres.js
  * for an unnamed statement unless a query is given a name, and postgres.js then describes a statement
  * (one round trip) before it binds and runs it (another): every query cost two round trips. Prepared, a
- * statement is described once per connection, and a query costs one — which more than halved the time to
- * apply an alert notification. postgres.js's own option still rules: `?prepare=false` in DATABASE_URL (for
+ * statement is described once per connection, and a query costs one (on loopback, 110–150 µs a sequential
+ * query instead of 240–260 µs; more across a network). postgres.js's own option still rules: `?prepare=false` in DATABASE_URL (for
  * PgBouncer in transaction mode before 1.21) turns preparing off for every query.
  */
 function preparing(sql: postgres.Sql): postgres.Sql {
