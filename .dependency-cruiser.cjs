@@ -3,7 +3,8 @@
  *
  *   main.ts, bot.ts         the composition root: knows everything, and nothing knows it
  *   slack/, http/           transports: parse, call the domain, render; siblings that never meet
- *   alerts/, escalation/    capabilities on top of incidents (alerts: the hub; escalation: paging)
+ *   alerts/, escalation/,   capabilities on top of incidents (alerts: the hub; escalation: paging;
+ *   oncall/                 oncall: schedules, overrides, handoffs — escalation resolves schedule:<name> through it)
  *   incidents/              the domain: use-cases, the reminder plan, jobs; speaks no Slack
  *   jobs/, timeline/, db/   infrastructure the domain stands on
  *   config/, logger, errors, clock, duration, text   the kernel everyone may use
@@ -13,7 +14,7 @@
  * slack/ implements; it reaches another capability through that folder's exported functions.
  */
 
-const DOMAIN = '^src/(incidents|escalation|alerts)/';
+const DOMAIN = '^src/(incidents|escalation|alerts|oncall)/';
 const INFRA = '^src/(jobs|timeline|db)/';
 const KERNEL = '^src/(config/|(logger|errors|clock|duration|text)\\.ts$)';
 const MODEL = '^src/[^/]+/model\\.ts$';
@@ -76,7 +77,7 @@ module.exports = {
         'incidents/ knows no other capability: escalation plugs in through EscalationControl (unit-of-work.ts).',
       severity: 'error',
       from: { path: '^src/incidents/' },
-      to: { path: '^src/(escalation|alerts)/', pathNot: MODEL },
+      to: { path: '^src/(escalation|alerts|oncall)/', pathNot: MODEL },
     },
     {
       name: 'capabilities-use-incidents-through-its-functions',
@@ -99,6 +100,13 @@ module.exports = {
       severity: 'error',
       from: { pathNot: '^src/alerts/' },
       to: { path: '^src/alerts/tables\\.ts$' },
+    },
+    {
+      name: 'oncall-owns-its-tables',
+      comment: 'oncall/tables.ts belongs to oncall/: others read on-call through oncall/queries.ts.',
+      severity: 'error',
+      from: { pathNot: '^src/oncall/' },
+      to: { path: '^src/oncall/tables\\.ts$' },
     },
     {
       name: 'infrastructure-knows-no-domain',

@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./src/db/schema.ts', './src/jobs/table.ts', './src/alerts/tables.ts'],
+  schema: ['./src/db/schema.ts', './src/jobs/table.ts', './src/alerts/tables.ts', './src/oncall/tables.ts'],
   out: './drizzle',
 });

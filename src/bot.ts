@@ -12,6 +12,7 @@ import { pageJobs } from './escalation/pages.js';
 import { escalationControl, stepJobs } from './escalation/steps.js';
 import { alertRoutes } from './http/alerts.js';
 import { healthRoutes } from './http/health.js';
+import { oncallRoutes } from './http/oncall.js';
 import { type HttpServer, type Route, startHttpServer } from './http/server.js';
 import { notifyJobs } from './incidents/notify.js';
 import { reminderJobs } from './incidents/reminders.js';
@@ -19,6 +20,7 @@ import { setupJobs } from './incidents/setup.js';
 import type { IncidentDeps } from './incidents/unit-of-work.js';
 import { JobEngine } from './jobs/engine.js';
 import type { Logger } from './logger.js';
+import { oncallJobs, startOncall } from './oncall/handoffs.js';
 import { buildSlack } from './slack/app.js';
 import { SlackChat } from './slack/chat.js';
 import { SlackGateway } from './slack/gateway.js';
@@ -102,6 +104,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...groupJobs(jobDeps),
       ...pagingJobs(jobDeps),
       ...alertIncidentJobs({ ...jobDeps, incidents: { ...incidents, db: database.jobs } }),
+      ...oncallJobs(jobDeps),
     ],
   });
 
@@ -133,6 +136,14 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       }),
     );
   }
+  if (config.oncallIcalToken)
+    routes.push(
+      ...oncallRoutes({
+        oncall: { db: database.db, config: config.incident, clock },
+        token: config.oncallIcalToken,
+        logger: logger.child({ component: 'oncall' }),
+      }),
+    );
   let server: HttpServer;
   try {
     server = await startHttpServer({
@@ -152,6 +163,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     .catch((err: unknown) =>
       logger.warn({ err }, 'cannot LISTEN for new jobs; they will start at the next tick'),
     );
+  // Handoffs missed while the bot was down are done now, the next ones armed, user groups reconciled.
+  await startOncall({ db: database.db, clock, config: config.incident });
   if (options.tick !== false) engine.start();
   // Jobs left by a previous run (or a crashed replica) start now rather than at the first tick.
   void engine.kick();

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       config.slack.signingSecret,
       config.slack.appToken,
       ...(config.incident.alerts?.integrations.map((i) => i.key) ?? []),
+      config.oncallIcalToken,
     ],
   });
 

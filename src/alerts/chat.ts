@@ -45,7 +45,7 @@ export interface AlertView {
 
 export type AlertThreadLine =
   | { kind: 'fired' | 'reopened' | 'acknowledged' | 'resolved'; summary: string; at: Date }
-  | { kind: 'paged'; label: string; users: string[]; at: Date };
+  | { kind: 'paged'; label: string; users: string[]; skippedTo?: string | null; at: Date };
 
 export type AlertNotice =
   /** The group's message: the group and its first alerts (firing first), and how many more there are. */

@@ -124,7 +124,13 @@ export async function changesSince(
     .where(since);
   const lines: AlertThreadLine[] = events.map((e) =>
     e.kind === 'paged'
-      ? { kind: 'paged', label: e.data?.label ?? '', users: e.data?.users ?? [], at: e.at }
+      ? {
+          kind: 'paged',
+          label: e.data?.label ?? '',
+          users: e.data?.users ?? [],
+          skippedTo: e.data?.skippedTo,
+          at: e.at,
+        }
       : { kind: e.kind, summary: e.summary ?? '', at: e.at },
   );
   return {

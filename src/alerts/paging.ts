@@ -2,9 +2,9 @@ import { eq } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { Db } from '../db/client.js';
-import { expandTargets } from '../escalation/pages.js';
-import { planEscalation } from '../escalation/plan.js';
-import { handle, type JobBinding, scheduleOnce } from '../jobs/job.js';
+import { expandTargets, onCallLookup } from '../escalation/pages.js';
+import { planEscalation, skipAhead, tierLabel } from '../escalation/plan.js';
+import { handle, type JobBinding, schedule, scheduleOnce } from '../jobs/job.js';
 import { groupChanged, shouldPage } from './changes.js';
 import { type AlertsChat, postedBefore } from './chat.js';
 import { alertKeys, pageJob, pageStepJob } from './jobs.js';
@@ -43,9 +43,10 @@ export function pagingJobs(deps: PagingDeps): JobBinding[] {
         const policy = deps.config.escalationPolicies[p.policy];
         const step = policy ? planEscalation(policy)[p.index] : undefined;
         const group = await findGroup(p.groupId);
-        if (!group || !step || !stepStillDue(group, p, clock.now())) return;
-        // Slack first (user groups to people), outside the lock; the lock then checks again.
-        const users = await expandTargets(chat, step.notify);
+        if (!group || !policy || !step || !stepStillDue(group, p, clock.now())) return;
+        // Slack first (user groups to people, schedules to who is on call), outside the lock; the lock
+        // then checks again.
+        const users = await expandTargets(chat, step.notify, onCallLookup(deps));
         await db.transaction(async (tx) => {
           const now = clock.now();
           const [locked] = await tx
@@ -59,10 +60,28 @@ export function pagingJobs(deps: PagingDeps): JobBinding[] {
             .set({ escalationStep: p.index + 1, updatedAt: now })
             .where(eq(alertGroups.id, locked.id))
             .returning();
-          const label = `tier ${step.tier + 1}${step.round > 0 ? ` (round ${step.round + 1})` : ''}`;
+          // Nobody to page: the next tier of the round pages at once.
+          const skip = users.length === 0 ? skipAhead(planEscalation(policy), p.index, now) : undefined;
+          for (const { step: later, dueAt } of skip?.plan ?? []) {
+            await schedule(
+              tx,
+              pageStepJob,
+              {
+                key: alertKeys.step(locked.id, later.index),
+                dueAt,
+                payload: { groupId: locked.id, index: later.index, policy: p.policy },
+              },
+              now,
+            );
+          }
+          const data = {
+            label: tierLabel(step),
+            users,
+            ...(users.length === 0 ? { skippedTo: skip ? tierLabel(skip.next) : null } : {}),
+          };
           const [event] = await tx
             .insert(alertEvents)
-            .values({ groupId: locked.id, kind: 'paged', at: now, data: { label, users } })
+            .values({ groupId: locked.id, kind: 'paged', at: now, data })
             .returning({ id: alertEvents.id });
           const run = locked.escalationStartedAt?.getTime() ?? 0;
           for (const userId of users) {

@@ -120,6 +120,8 @@ export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
 export interface PagedData {
   label: string;
   users: string[];
+  /** Nobody to page: the tier paged at once instead, or null. */
+  skippedTo?: string | null;
 }
 
 /** What changed in a group, in order: the thread under its message tells these, coalesced. */

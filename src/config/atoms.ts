@@ -19,6 +19,9 @@ export const duration = z
 
 export const notifyId = z
   .string()
-  .regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a user ID (U…, W…) or a user-group ID (S…)');
+  .regex(
+    /^([UWS][A-Z0-9]{2,}|schedule:[A-Za-z0-9_-]{1,40})$/,
+    'must be a user ID (U…, W…), a user-group ID (S…) or schedule:<name>',
+  );
 
 export const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a user ID such as U0123ABCD');

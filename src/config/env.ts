@@ -36,5 +36,10 @@ export const envSchema = z.object({
     .max(65535, 'must be between 0 and 65535')
     .default(3000),
   INCIDENT_CONFIG: z.string().min(1).optional(),
+  ONCALL_ICAL_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters (it is the secret in the calendar feed URL)')
+    .regex(/^[A-Za-z0-9._~-]+$/, 'must be URL-safe: letters, digits, . _ ~ -')
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });

@@ -1,9 +1,11 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ROLES, type Role } from '../incidents/model.js';
+import { SCHEDULE_TARGET_PREFIX, type Schedule } from '../oncall/model.js';
 import { type AlertsConfig, alertsSchema, resolveAlerts } from './alerts.js';
 import { channelId, duration, notifyId, userId } from './atoms.js';
 import { ConfigError, issuesToLines } from './problems.js';
+import { resolveSchedules, schedulesSchema } from './schedules.js';
 
 /** The YAML config file: how the team runs incidents. Each error names its exact path. */
 
@@ -90,6 +92,7 @@ const incidentConfigSchema = z.strictObject({
     .default({}),
   announcements_channel: channelId.optional(),
   alerts: alertsSchema.optional(),
+  schedules: schedulesSchema.default({}),
   channel_prefix: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,19}$/, 'must be 1-20 lowercase letters, digits, - or _ (such as inc)')
@@ -138,6 +141,8 @@ export interface IncidentConfig {
   severities: Severity[];
   /** The alert hub; undefined (off) without an `alerts:` section. */
   alerts: AlertsConfig | undefined;
+  /** On-call schedules by name; tiers page them as `schedule:<name>`. */
+  schedules: Record<string, Schedule>;
 }
 
 /** Parses the YAML config text; `source` names the file in error lines; `env` holds the alert keys. */
@@ -180,11 +185,32 @@ export function parseIncidentConfig(
         (line) => `${source}: ${line}`,
       )
     : undefined;
-  const problems = [...unknownPolicies, ...(resolved?.problems ?? [])];
+  const schedules = resolveSchedules(parsed.data.schedules);
+  const unknownSchedules = Object.entries(parsed.data.escalation_policies).flatMap(([name, policy]) =>
+    policy.tiers.flatMap((tier, t) =>
+      tier.notify.flatMap((target, n) => {
+        const schedule = target.startsWith(SCHEDULE_TARGET_PREFIX)
+          ? target.slice(SCHEDULE_TARGET_PREFIX.length)
+          : undefined;
+        return schedule !== undefined && !schedules.schedules[schedule]
+          ? [
+              `${source}: escalation_policies.${name}.tiers[${t}].notify[${n}]: "${target}" names no schedule in schedules`,
+            ]
+          : [];
+      }),
+    ),
+  );
+  const problems = [
+    ...unknownPolicies,
+    ...unknownSchedules,
+    ...schedules.problems.map((line) => `${source}: ${line}`),
+    ...(resolved?.problems ?? []),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   const roles = parsed.data.roles as Partial<Record<Role, { description: string } | undefined>>;
   return {
     alerts: resolved?.alerts,
+    schedules: schedules.schedules,
     announcementsChannel: parsed.data.announcements_channel,
     admins: parsed.data.admins,
     roleDescriptions: Object.fromEntries(

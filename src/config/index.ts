@@ -37,6 +37,8 @@ export interface Config {
   logLevel: LogLevel;
   /** The config file that was read, if any. */
   configPath: string | undefined;
+  /** The secret of the on-call calendar feeds (GET /oncall/<schedule>.ics); unset, the feeds are off. */
+  oncallIcalToken: string | undefined;
   incident: IncidentConfig;
 }
 
@@ -101,6 +103,7 @@ export function loadConfig({
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     configPath,
+    oncallIcalToken: e.ONCALL_ICAL_TOKEN,
     incident,
   };
 }

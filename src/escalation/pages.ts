@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { IncidentConfig } from '../config/index.js';
 import type { Db } from '../db/client.js';
 import { PermanentError, RetryableError, UserError } from '../errors.js';
 import { type IncidentChat, MESSAGE_MARKER } from '../incidents/chat.js';
@@ -6,6 +8,8 @@ import { eventNotice, invite, post, refreshCard } from '../incidents/notify.js';
 import { findIncident } from '../incidents/queries.js';
 import { assertOpen, type IncidentDeps, type Locked, withIncident } from '../incidents/unit-of-work.js';
 import { handle, type JobBinding, jobKey, jobType, scheduleOnce } from '../jobs/job.js';
+import { SCHEDULE_TARGET_PREFIX } from '../oncall/model.js';
+import { whoIsOnCall } from '../oncall/queries.js';
 import type { TimelineData } from '../timeline/model.js';
 import { recordEvent, type TimelineEvent } from '../timeline/timeline.js';
 
@@ -49,15 +53,29 @@ export const pageKeys = {
     jobKey('incident', incidentId, 'page', page, userId),
 };
 
-/** People behind a list of user and user-group ids (groups expanded), without the bot. */
+/** Who is on call for a schedule now, if anyone: how a tier's `schedule:<name>` becomes a person. */
+export type OnCallLookup = (schedule: string) => Promise<string | undefined>;
+
+/** Resolves `schedule:<name>` when the tier fires (not when the incident started), overrides included. */
+export const onCallLookup =
+  (deps: { db: Db; config: IncidentConfig; clock: Clock }): OnCallLookup =>
+  async (schedule) =>
+    (await whoIsOnCall(deps.db, deps.config, schedule, deps.clock.now()))?.userId;
+
+/** People behind a list of user, user-group and schedule targets (groups expanded), without the bot. */
 export async function expandTargets(
   chat: Pick<IncidentChat, 'botUserId' | 'usergroupMembers'>,
   targets: string[],
+  onCall?: OnCallLookup,
 ): Promise<string[]> {
   const bot = await chat.botUserId();
   const users: string[] = [];
   for (const target of targets) {
-    const members = target.startsWith('S') ? await chat.usergroupMembers(target) : [target];
+    let members: string[];
+    if (target.startsWith(SCHEDULE_TARGET_PREFIX)) {
+      const user = onCall ? await onCall(target.slice(SCHEDULE_TARGET_PREFIX.length)) : undefined;
+      members = user ? [user] : [];
+    } else members = target.startsWith('S') ? await chat.usergroupMembers(target) : [target];
     for (const u of members) if (u !== bot && !users.includes(u)) users.push(u);
   }
   return users;
@@ -66,14 +84,27 @@ export async function expandTargets(
 /** Records one page and schedules its channel post, its DMs and its invites, once each. */
 export async function schedulePages(
   l: Locked,
-  page: { key: string; label: string; users: string[]; reason: string | null; actorId: string | null },
+  page: {
+    key: string;
+    label: string;
+    users: string[];
+    reason: string | null;
+    actorId: string | null;
+    /** Nobody to page: the tier paged at once instead, if any. */
+    skippedTo?: string | null;
+  },
 ): Promise<void> {
   const eventId = await recordEvent(l.tx, {
     incidentId: l.incident.id,
     kind: 'paged',
     actorId: page.actorId,
     at: l.now,
-    data: { label: page.label, users: page.users, reason: page.reason },
+    data: {
+      label: page.label,
+      users: page.users,
+      reason: page.reason,
+      ...(page.skippedTo !== undefined ? { skippedTo: page.skippedTo } : {}),
+    },
   });
   for (const userId of page.users) {
     await scheduleOnce(

@@ -59,3 +59,23 @@ export function reschedule(
     .slice(from)
     .map((step) => ({ step, dueAt: new Date(at.getTime() + step.offsetMs - base.offsetMs) }));
 }
+
+/** How a step is named in messages: "tier 2", "tier 1 (round 2)". */
+export const tierLabel = (step: EscalationStep): string =>
+  `tier ${step.tier + 1}${step.round > 0 ? ` (round ${step.round + 1})` : ''}`;
+
+/**
+ * A step found nobody to page (nobody on call, an empty group): the next tier of the same round pages at
+ * once, and the steps after it keep their rhythm from now. Across the end of a round the plan stands, so
+ * a policy whose every tier is empty goes quiet until its next round instead of spinning.
+ */
+export function skipAhead(
+  steps: EscalationStep[],
+  index: number,
+  at: Date,
+): { next: EscalationStep; plan: { step: EscalationStep; dueAt: Date }[] } | undefined {
+  const step = steps[index];
+  const next = steps[index + 1];
+  if (!step || !next || next.round !== step.round) return undefined;
+  return { next, plan: reschedule(steps, index + 1, at) };
+}

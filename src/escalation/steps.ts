@@ -15,8 +15,8 @@ import {
 } from '../incidents/unit-of-work.js';
 import { cancelJobs, handle, type JobBinding, jobKey, jobKeyPrefix, jobType, schedule } from '../jobs/job.js';
 import { recordEvent } from '../timeline/timeline.js';
-import { expandTargets, schedulePages } from './pages.js';
-import { planEscalation, reschedule } from './plan.js';
+import { expandTargets, onCallLookup, schedulePages } from './pages.js';
+import { planEscalation, reschedule, skipAhead, tierLabel } from './plan.js';
 
 /**
  * Escalation policies at work: an incident whose severity names a policy pages it tier by tier, each
@@ -177,21 +177,34 @@ export function stepJobs(deps: StepDeps): JobBinding[] {
         const incident = await findIncident(deps.db, p.incidentId);
         const policy = deps.config.escalationPolicies[p.policy];
         const step = policy ? planEscalation(policy)[p.index] : undefined;
-        if (!incident || !step || !stillDue(incident)) return;
+        if (!incident || !policy || !step || !stillDue(incident)) return;
         // Slack first, outside the lock; the lock then checks again that the step still applies.
-        const users = await expandTargets(deps.chat, step.notify);
+        const users = await expandTargets(deps.chat, step.notify, onCallLookup(deps));
         await withIncident(deps, p.incidentId, async (l) => {
           if (!stillDue(l.incident)) return;
           await updateIncident(l, { escalationStep: p.index + 1 });
-          const label = `tier ${step.tier + 1}${step.round > 0 ? ` (round ${step.round + 1})` : ''}`;
+          const skip = users.length === 0 ? skipAhead(planEscalation(policy), p.index, l.now) : undefined;
+          for (const { step: later, dueAt } of skip?.plan ?? []) {
+            await schedule(
+              l.tx,
+              stepJob,
+              {
+                key: stepKeys.step(l.incident.id, later.index),
+                dueAt,
+                payload: { incidentId: l.incident.id, index: later.index, policy: p.policy },
+              },
+              l.now,
+            );
+          }
           // Keyed by the escalation run too: a later escalation (after a severity change) pages afresh.
           const run = l.incident.escalationStartedAt?.getTime() ?? 0;
           await schedulePages(l, {
             key: `step:${run}:${p.index}`,
-            label,
+            label: tierLabel(step),
             users,
             reason: p.reason ?? null,
             actorId: p.by ?? null,
+            ...(users.length === 0 ? { skippedTo: skip ? tierLabel(skip.next) : null } : {}),
           });
         });
       },

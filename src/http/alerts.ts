@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AlertEvent } from '../alerts/event.js';
 import type { Inbox } from '../alerts/inbox.js';
@@ -10,6 +9,7 @@ import { normalizeWebhook } from '../alerts/sources/webhook.js';
 import type { AlertsConfig, Integration } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { readBody } from './body.js';
+import { sameSecret } from './secrets.js';
 import type { Route } from './server.js';
 
 /**
@@ -37,10 +37,6 @@ const json = (res: ServerResponse, status: number, body: object, headers: Record
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 };
-
-const digest = (text: string) => createHash('sha256').update(text).digest();
-/** Equal keys, compared in time that does not depend on where they differ. */
-const sameKey = (given: string, key: string) => timingSafeEqual(digest(given), digest(key));
 
 function bearer(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
@@ -89,7 +85,7 @@ export function alertRoutes(deps: AlertRouteDeps): Route[] {
         error: `integration "${integration.name}" takes PagerDuty events at POST /v2/enqueue`,
       });
     const given = params.key ?? bearer(req);
-    if (!given || !sameKey(given, integration.key)) {
+    if (!given || !sameSecret(given, integration.key)) {
       logger.warn({ integration: integration.name }, 'alert refused: wrong or missing key');
       return json(
         res,
@@ -144,7 +140,7 @@ export function alertRoutes(deps: AlertRouteDeps): Route[] {
     const parsed = parsePagerDuty(body);
     if (!parsed.ok) return json(res, 400, pagerDutyAnswer.invalid(parsed.errors));
     // Every key is compared, so the time taken says nothing about which one nearly matched.
-    const matches = pagerduty.filter((i) => sameKey(parsed.pd.routingKey, i.key));
+    const matches = pagerduty.filter((i) => sameSecret(parsed.pd.routingKey, i.key));
     const integration = matches[0];
     if (!integration) {
       logger.warn('PagerDuty event refused: unknown routing key');

@@ -7,6 +7,7 @@ import type { SlackGateway } from './gateway.js';
 import { registerActions } from './listeners/actions.js';
 import { registerAlertActions } from './listeners/alerts.js';
 import { registerCommands } from './listeners/commands.js';
+import { registerOncall } from './listeners/oncall.js';
 import { Listeners } from './listeners/registry.js';
 import { registerUnknownHandler } from './listeners/unknown.js';
 import { registerViews } from './listeners/views.js';
@@ -74,5 +75,6 @@ export function buildSlack(options: {
   registerViews(deps);
   registerActions(deps);
   registerAlertActions(deps);
+  registerOncall(deps);
   return { app, handleEvents: http?.handle, listeners };
 }

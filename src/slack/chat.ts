@@ -2,15 +2,16 @@ import type { AlertNotice, AlertsChat, Workspace } from '../alerts/chat.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { ChatMessageRef, IncidentChat, IncidentNotice, MessageMarker } from '../incidents/chat.js';
 import type { IncidentSnapshot } from '../incidents/queries.js';
+import type { OncallChat, OncallNotice } from '../oncall/chat.js';
 import type { SlackGateway } from './gateway.js';
 import { incidentTopic } from './views/card.js';
 import { renderNotice } from './views/notices.js';
 
 /**
- * The Slack side of `IncidentChat` and `AlertsChat`: the capabilities' jobs say what to tell whom (a
+ * The Slack side of `IncidentChat`, `AlertsChat` and `OncallChat`: the capabilities' jobs say what to tell whom (a
  * notice, as data); this renders it with the pure views and sends it through the one Web API gateway.
  */
-export class SlackChat implements IncidentChat, AlertsChat {
+export class SlackChat implements IncidentChat, AlertsChat, OncallChat {
   constructor(
     private readonly slack: SlackGateway,
     private readonly config: IncidentConfig,
@@ -56,13 +57,13 @@ export class SlackChat implements IncidentChat, AlertsChat {
 
   post(
     channel: string,
-    notice: IncidentNotice | AlertNotice,
+    notice: IncidentNotice | AlertNotice | OncallNotice,
     options: { threadTs?: string; marker?: MessageMarker } = {},
   ): Promise<ChatMessageRef> {
     return this.slack.postMessage({ channel, ...renderNotice(notice, this.config), ...options });
   }
 
-  update(message: ChatMessageRef, notice: IncidentNotice | AlertNotice): Promise<void> {
+  update(message: ChatMessageRef, notice: IncidentNotice | AlertNotice | OncallNotice): Promise<void> {
     return this.slack.updateMessage(message.channel, message.ts, renderNotice(notice, this.config));
   }
 
@@ -72,5 +73,9 @@ export class SlackChat implements IncidentChat, AlertsChat {
 
   usergroupMembers(group: string): Promise<string[]> {
     return this.slack.usergroupMembers(group);
+  }
+
+  setUsergroupMembers(group: string, users: string[]): Promise<void> {
+    return this.slack.setUsergroupMembers(group, users);
   }
 }

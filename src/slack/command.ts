@@ -1,3 +1,4 @@
+import { parseDuration } from '../duration.js';
 import { ROLES, type Role } from '../incidents/model.js';
 import { escapeMrkdwn, truncate } from '../text.js';
 import { unescapeCommandText } from './text.js';
@@ -30,7 +31,11 @@ export type IncidentCommand =
   | { kind: 'alerts' }
   | { kind: 'ack' }
   | { kind: 'escalate'; reason?: string }
-  | { kind: 'page'; targets: string[]; reason?: string };
+  | { kind: 'page'; targets: string[]; reason?: string }
+  | { kind: 'oncall'; schedule?: string }
+  | { kind: 'oncall_overrides' }
+  | { kind: 'oncall_override_modal' }
+  | { kind: 'oncall_override'; schedule: string; userId: string; durationMs: number };
 
 export const USAGE = {
   role: '`/incident role <commander|deputy|liaison|scribe> @person`',
@@ -38,6 +43,8 @@ export const USAGE = {
   task: '`/incident task add <text> [@person] [in <N>m]` · `/incident task done <n>` · `/incident task assign <n> @person`',
   note: '`/incident note <text>`',
   page: '`/incident page @person [@group …] [reason]`',
+  oncall:
+    '`/incident oncall [schedule]` · `/incident oncall override <schedule> @person <duration>` · `/incident oncall overrides`',
 } as const;
 
 const usage = (which: keyof typeof USAGE, problem?: string): IncidentCommand => ({
@@ -129,6 +136,34 @@ function parsePage(rest: string): IncidentCommand {
   return { kind: 'page', targets: [...new Set(targets)], ...(reason ? { reason } : {}) };
 }
 
+/** `oncall`, `oncall <schedule>`, `oncall overrides`, `oncall override [<schedule> @person <duration>]`. */
+function parseOncall(words: string[]): IncidentCommand {
+  const [first = '', ...rest] = words;
+  switch (first.toLowerCase()) {
+    case '':
+      return { kind: 'oncall' };
+    case 'overrides':
+      return rest.length === 0 ? { kind: 'oncall_overrides' } : usage('oncall');
+    case 'override': {
+      if (rest.length === 0) return { kind: 'oncall_override_modal' };
+      const [schedule = '', person = '', length = ''] = rest;
+      if (rest.length !== 3)
+        return usage('oncall', 'Give the schedule, one person and how long (such as 4h).');
+      const who = parseUserMention(person);
+      if ('problem' in who) return usage('oncall', who.problem);
+      const durationMs = parseDuration(length);
+      if (durationMs === undefined || durationMs < 60_000)
+        return usage(
+          'oncall',
+          `\`${escapeMrkdwn(truncate(length, 20))}\` is not a duration such as 30m, 4h or 2d.`,
+        );
+      return { kind: 'oncall_override', schedule, userId: who.userId, durationMs };
+    }
+    default:
+      return rest.length === 0 ? { kind: 'oncall', schedule: first } : usage('oncall');
+  }
+}
+
 export function parseCommand(rawText: string): IncidentCommand {
   const text = rawText.trim();
   if (text === '') return { kind: 'open' };
@@ -184,6 +219,9 @@ export function parseCommand(rawText: string): IncidentCommand {
     }
     case 'page':
       return parsePage(rest);
+    case 'oncall':
+    case 'on-call':
+      return parseOncall(words);
     default:
       return { kind: 'help', unknown: first };
   }

@@ -41,6 +41,8 @@ export const METHOD_SCOPES: Record<string, BotScope[]> = {
   'conversations.members': ['channels:read', 'groups:read'],
   'pins.add': ['pins:write'],
   'usergroups.users.list': ['usergroups:read'],
+  // Keeps a schedule's user group equal to whoever is on call.
+  'usergroups.users.update': ['usergroups:write'],
   'conversations.open': ['im:write'],
 };
 
@@ -303,6 +305,14 @@ export class SlackGateway {
       this.client.usergroups.users.list({ usergroup }),
     );
     return res.users ?? [];
+  }
+
+  /** Sets a user group's members (never empty: Slack refuses that, and callers keep the last members). */
+  async setUsergroupMembers(usergroup: string, users: string[]): Promise<void> {
+    if (users.length === 0) throw new PermanentError('empty_usergroup', 'a user group cannot be emptied');
+    await this.call('usergroups.users.update', () =>
+      this.client.usergroups.users.update({ usergroup, users: users.join(',') }),
+    );
   }
 
   /** The bot's DM channel with a user (opened if needed), so a DM can be checked for in its history. */

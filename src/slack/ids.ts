@@ -59,3 +59,18 @@ export const ESCALATION_ACTION = {
   takeCommand: 'take_command',
   snooze: 'snooze_update_reminder',
 } as const;
+
+/** `/incident oncall` and its lists: Override and Take carry the schedule's name, Remove the override's id. */
+export const ONCALL_ACTION = {
+  override: 'oncall_override',
+  take: 'oncall_take_shift',
+  remove: 'oncall_remove_override',
+} as const;
+
+export const OVERRIDE_MODAL = {
+  callbackId: 'oncall_override',
+  schedule: { block: 'schedule', action: 'schedule_select' },
+  user: { block: 'user', action: 'user_select' },
+  start: { block: 'start', action: 'start_picker' },
+  end: { block: 'end', action: 'end_picker' },
+} as const;

@@ -67,7 +67,13 @@ export const TIMELINE_DATA = {
   reopened: z.looseObject({ from: status, to: status }),
   acknowledged: z.looseObject({ stoppedSteps: z.number() }),
   escalated: z.looseObject({ tier: z.number(), reason: z.string().nullable() }),
-  paged: z.looseObject({ label: z.string(), users: z.array(userId), reason: z.string().nullable() }),
+  paged: z.looseObject({
+    label: z.string(),
+    users: z.array(userId),
+    reason: z.string().nullable(),
+    /** The tier resolved to nobody (nobody on call, an empty group): the tier paged at once instead, or null. */
+    skippedTo: z.string().nullable().optional(),
+  }),
   reminded: z.looseObject({
     reminder: z.enum(REMINDERS),
     /** update: who was reminded (the liaison, else the commander, else nobody in particular). */

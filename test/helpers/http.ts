@@ -13,6 +13,8 @@ export function sign(body: string, timestamp: number, secret = SIGNING_SECRET): 
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
+export const ICAL_TOKEN = 'test-ical-token-0123456789';
+
 export function testConfig(incident: Partial<IncidentConfig> = {}): Config {
   return {
     slack: {
@@ -27,6 +29,7 @@ export function testConfig(incident: Partial<IncidentConfig> = {}): Config {
     port: 0,
     logLevel: 'debug',
     configPath: undefined,
+    oncallIcalToken: ICAL_TOKEN,
     incident: { ...DEFAULT_INCIDENT_CONFIG, ...incident },
   };
 }

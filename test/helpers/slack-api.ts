@@ -375,6 +375,17 @@ export class SlackApiMock {
         const users = this.usergroups.get(String(args.usergroup));
         return users ? this.ok({ users }) : this.fail('no_such_subteam');
       }
+      case 'usergroups.users.update': {
+        const group = String(args.usergroup);
+        if (!this.usergroups.has(group)) return this.fail('no_such_subteam');
+        const users = String(args.users ?? '')
+          .split(',')
+          .filter(Boolean);
+        // Slack refuses to empty a user group.
+        if (users.length === 0) return this.fail('no_users_provided');
+        this.usergroups.set(group, users);
+        return this.ok({ usergroup: { id: group, users } });
+      }
       case 'chat.update': {
         const invalid = this.invalidMessage(args);
         if (invalid) return invalid;

@@ -127,6 +127,7 @@ describe('config file', () => {
       admins: [],
       roleDescriptions: DEFAULT_ROLE_DESCRIPTIONS,
       escalationPolicies: {},
+      schedules: {},
       reminders: {},
       channelPrefix: 'sev',
       severities: [
@@ -272,7 +273,7 @@ describe('escalation and reminders config', () => {
     );
     expect(lines).toEqual(
       expect.arrayContaining([
-        'cfg.yml: escalation_policies.default.tiers[0].notify[0]: "bob" must be a user ID (U…, W…) or a user-group ID (S…)',
+        'cfg.yml: escalation_policies.default.tiers[0].notify[0]: "bob" must be a user ID (U…, W…), a user-group ID (S…) or schedule:<name>',
         'cfg.yml: escalation_policies.default.tiers[1].notify: [] must name at least one person or group',
         `cfg.yml: escalation_policies.default.tiers[1].after: "1m" must be later than tier 1's`,
         'cfg.yml: severities[2].update_every: "5 minutes" is not a duration like 5m',
@@ -479,5 +480,127 @@ describe('incident.config.example.yml', () => {
     ]);
     expect(config.reminders).toEqual({ missingCommanderAfterMs: 600_000, deputyCalloutsMs: 600_000 });
     expect(config.admins).toEqual(['U0123ADMIN']);
+    expect(config.schedules.primary).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      usergroup: 'S0PRIMARY',
+      layers: [
+        { turnMs: 7 * 86_400_000, users: ['U0AAA', 'U0BBB', 'U0CCC'] },
+        { turnMs: 86_400_000, only: { days: [1, 2, 3, 4, 5], fromMinute: 540, toMinute: 1080 } },
+      ],
+    });
+    expect(config.escalationPolicies.default?.tiers[0]?.notify).toEqual(['schedule:primary', 'S0ONCALL1']);
+  });
+});
+
+describe('schedules config', () => {
+  const parse = (yaml: string) => parseIncidentConfig(yaml, 'cfg.yml');
+
+  it('reads layers, turns, restrictions and local start times', () => {
+    const config = parse(
+      [
+        'schedules:',
+        '  follow-the-sun:',
+        '    time_zone: Australia/Lord_Howe',
+        '    layers:',
+        '      - start: "2027-03-01 22:30"',
+        '        turn: 36h',
+        '        users: [U0AAA, W0BBB]',
+        '        only: { from: "22:00", to: "06:00" }',
+      ].join('\n'),
+    );
+    expect(config.schedules['follow-the-sun']).toEqual({
+      name: 'follow-the-sun',
+      timeZone: 'Australia/Lord_Howe',
+      layers: [
+        {
+          startLocal: Date.UTC(2027, 2, 1, 22, 30),
+          turnMs: 36 * 3_600_000,
+          users: ['U0AAA', 'W0BBB'],
+          only: { days: [1, 2, 3, 4, 5, 6, 7], fromMinute: 1320, toMinute: 360 },
+        },
+      ],
+    });
+  });
+
+  it('names the path of every bad zone, layer, turn, day, window and schedule target', () => {
+    const lines = problems(() =>
+      parse(
+        [
+          'schedules:',
+          '  primary:',
+          '    time_zone: Mars/Olympus_Mons',
+          '    usergroup: S0SHARED',
+          '    layers:',
+          '      - { start: "2026-02-30 09:00", turn: 30s, users: [] }',
+          '      - start: "2026-11-02 9am"',
+          '        turn: 1d',
+          '        users: [U0AAA]',
+          '        only: { days: [mon, funday], from: "09:00", to: "09:00" }',
+          '  secondary:',
+          '    time_zone: Europe/Berlin',
+          '    usergroup: S0SHARED',
+          '    layers: [{ start: "2026-11-02 09:00", turn: 1w, users: [U0BBB], only: { from: "25:00", to: "08:00" } }]',
+          'escalation_policies:',
+          '  default:',
+          '    tiers:',
+          '      - { after: 0m, notify: ["schedule:primary", "schedule:tertiary"] }',
+        ].join('\n'),
+      ),
+    );
+    expect(lines).toEqual([
+      'cfg.yml: schedules.primary.time_zone: "Mars/Olympus_Mons" is not a time zone known to this platform (an IANA name such as Europe/Berlin)',
+      'cfg.yml: schedules.primary.layers[0].start: "2026-02-30 09:00" must be a local date and time such as "2026-11-02 09:00"',
+      'cfg.yml: schedules.primary.layers[0].turn: "30s" must be at least 1m',
+      'cfg.yml: schedules.primary.layers[0].users: [] must name at least one person',
+      'cfg.yml: schedules.primary.layers[1].start: "2026-11-02 9am" must be a local date and time such as "2026-11-02 09:00"',
+      'cfg.yml: schedules.primary.layers[1].only.days[1]: "funday" must be one of mon, tue, wed, thu, fri, sat, sun',
+      'cfg.yml: schedules.secondary.layers[0].only.from: "25:00" must be a time of day such as "09:00" (00:00 to 23:59)',
+    ]);
+    // The window, the shared group and the unknown schedule are checked once the shapes are right.
+    const later = problems(() =>
+      parse(
+        [
+          'schedules:',
+          '  primary:',
+          '    time_zone: Europe/Berlin',
+          '    usergroup: S0SHARED',
+          '    layers: [{ start: "2026-11-02 09:00", turn: 1d, users: [U0AAA], only: { from: "09:00", to: "09:00" } }]',
+          '  secondary:',
+          '    time_zone: Europe/Berlin',
+          '    usergroup: S0SHARED',
+          '    layers: [{ start: "2026-11-02 09:00", turn: 1w, users: [U0BBB] }]',
+          'escalation_policies:',
+          '  default:',
+          '    tiers:',
+          '      - { after: 0m, notify: ["schedule:primary", "schedule:tertiary"] }',
+        ].join('\n'),
+      ),
+    );
+    expect(later).toEqual([
+      'cfg.yml: schedules.primary.layers[0].only.to: "09:00" must differ from `from` (a window of no time)',
+    ]);
+    const targets = problems(() =>
+      parse(
+        [
+          'schedules:',
+          '  primary:',
+          '    time_zone: Europe/Berlin',
+          '    usergroup: S0SHARED',
+          '    layers: [{ start: "2026-11-02 09:00", turn: 1d, users: [U0AAA] }]',
+          '  secondary:',
+          '    time_zone: Europe/Berlin',
+          '    usergroup: S0SHARED',
+          '    layers: [{ start: "2026-11-02 09:00", turn: 1w, users: [U0BBB] }]',
+          'escalation_policies:',
+          '  default:',
+          '    tiers:',
+          '      - { after: 0m, notify: ["schedule:primary", "schedule:tertiary"] }',
+        ].join('\n'),
+      ),
+    );
+    expect(targets).toEqual([
+      'cfg.yml: escalation_policies.default.tiers[0].notify[1]: "schedule:tertiary" names no schedule in schedules',
+      'cfg.yml: schedules.secondary.usergroup: is schedules.primary.usergroup too (one group can follow one schedule)',
+    ]);
   });
 });

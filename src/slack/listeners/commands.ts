@@ -16,7 +16,10 @@ import {
 import { assignRole } from '../../incidents/roles.js';
 import { addTask, assignTask, completeTask } from '../../incidents/tasks.js';
 import { postStatusUpdate } from '../../incidents/updates.js';
+import { addOverride, scheduleNamed } from '../../oncall/overrides.js';
+import { onCallSummaries, overridesFrom } from '../../oncall/queries.js';
 import { parseCommand } from '../command.js';
+import { slackDate } from '../text.js';
 import { alertGroupList } from '../views/alerts.js';
 import { confirmation, type SlackMessage } from '../views/blocks.js';
 import { incidentCard } from '../views/card.js';
@@ -24,6 +27,7 @@ import { declareModal } from '../views/declare-modal.js';
 import { helpMessage } from '../views/help.js';
 import { incidentList, notIncidentChannelMessage, rolesList, tasksList } from '../views/lists.js';
 import { resolveModal, rolesModal, updateModal } from '../views/modals.js';
+import { onCallMessage, overrideModal, overridesMessage } from '../views/oncall.js';
 import { takeCommandOffer } from '../views/paging.js';
 import { timelinePage } from '../views/timeline.js';
 import type { ListenerDeps } from './deps.js';
@@ -70,6 +74,39 @@ export function registerCommands(deps: ListenerDeps): void {
         );
         await respond({ response_type: 'ephemeral', ...incidentList(open.filter((_, n) => visible[n])) });
         return;
+      }
+      case 'oncall': {
+        if (parsed.schedule !== undefined) scheduleNamed(deps.config, parsed.schedule);
+        const summaries = await onCallSummaries(db, deps.config, run.clock.now(), parsed.schedule);
+        return reply(onCallMessage(summaries));
+      }
+      case 'oncall_overrides':
+        return reply(overridesMessage(await overridesFrom(db, run.clock.now())));
+      case 'oncall_override_modal':
+        await ack();
+        await deps.slack.openView(
+          command.trigger_id,
+          overrideModal({
+            schedules: Object.values(deps.config.schedules),
+            now: run.clock.now(),
+            metadata: {},
+          }),
+        );
+        return;
+      case 'oncall_override': {
+        const now = run.clock.now();
+        const row = await addOverride(run, {
+          schedule: parsed.schedule,
+          userId: parsed.userId,
+          startsAt: now,
+          endsAt: new Date(now.getTime() + parsed.durationMs),
+          actorId: command.user_id,
+        });
+        return reply(
+          confirmation(
+            `<@${row.userId}> is on call for *${row.schedule}* until ${slackDate(row.endsAt, '{date_short_pretty} {time}')}; both of you are told.`,
+          ),
+        );
       }
       case 'alerts': {
         await ack();

@@ -5,6 +5,7 @@ import { escapeMrkdwn, truncate } from '../../text.js';
 import { ALERT_ACTION } from '../ids.js';
 import { mentionChannel, mentionUser, slackDate } from '../text.js';
 import { button, fitLines, message, type SlackMessage, section } from './blocks.js';
+import { pagedWho } from './paging.js';
 
 /**
  * The alert hub's messages: one per group, edited in place, and the posts in its thread. The fallback text
@@ -147,7 +148,7 @@ const THREAD_WORDS: Record<Exclude<AlertThreadLine['kind'], 'paged'>, string> = 
 function threadLine(l: AlertThreadLine): string {
   const at = slackDate(l.at, '{time}');
   if (l.kind === 'paged') {
-    const who = l.users.length > 0 ? l.users.map(mentionUser).join(', ') : 'nobody (no members)';
+    const who = pagedWho(l.users, l.skippedTo);
     return `${at} 📟 Paged ${escapeMrkdwn(l.label)}: ${who}`;
   }
   return `${at} ${THREAD_WORDS[l.kind]}: ${escapeMrkdwn(truncate(l.summary, 200))}`;

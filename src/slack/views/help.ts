@@ -42,6 +42,15 @@ export const COMMANDS: { usage: string; does: string }[] = [
     usage: '/incident alerts',
     does: 'List the open alert groups, newest first, with their counts and links',
   },
+  {
+    usage: '/incident oncall [schedule]',
+    does: 'Who is on call now for each schedule (or one), until when, and the next three handoffs',
+  },
+  {
+    usage: '/incident oncall override <schedule> @person <duration>',
+    does: 'Put a person on call for a schedule from now (such as 4h or 2d); without arguments, open the form',
+  },
+  { usage: '/incident oncall overrides', does: 'List current and coming overrides, each with Remove' },
   { usage: '/incident help', does: 'Show this command reference' },
 ];
 

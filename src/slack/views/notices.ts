@@ -2,6 +2,7 @@ import type { AlertNotice } from '../../alerts/chat.js';
 import type { IncidentConfig } from '../../config/index.js';
 import { PermanentError } from '../../errors.js';
 import type { IncidentNotice } from '../../incidents/chat.js';
+import type { OncallNotice } from '../../oncall/chat.js';
 import { alertGroupMessage, alertPageMessage, alertThreadMessage } from './alerts.js';
 import type { SlackMessage } from './blocks.js';
 import { incidentCard } from './card.js';
@@ -15,6 +16,7 @@ import {
   statusUpdateMessage,
   taskMessage,
 } from './messages.js';
+import { oncallNoticeMessage } from './oncall.js';
 import { acknowledgedMessage, pageDm, pagedMessage } from './paging.js';
 import {
   deputyCalloutMessage,
@@ -30,8 +32,14 @@ import { announcement, reporterNotice, setupFailureNotice } from './setup.js';
  * always give the same message. A notice about a timeline event is rendered from the event, so the channel
  * and the timeline tell the same facts.
  */
-export function renderNotice(notice: IncidentNotice | AlertNotice, config: IncidentConfig): SlackMessage {
+export function renderNotice(
+  notice: IncidentNotice | AlertNotice | OncallNotice,
+  config: IncidentConfig,
+): SlackMessage {
   switch (notice.kind) {
+    case 'oncall_handoff':
+    case 'oncall_override':
+      return oncallNoticeMessage(notice);
     case 'alert_group':
       return alertGroupMessage(notice);
     case 'alert_group_thread':
@@ -110,7 +118,7 @@ function renderEvent(
     case 'paged':
       return toPerson
         ? pageDm(ref, e.data.label, e.data.reason ?? undefined)
-        : pagedMessage(ref, e.data.label, e.data.users, e.data.reason ?? undefined);
+        : pagedMessage(ref, e.data.label, e.data.users, e.data.reason ?? undefined, e.data.skippedTo);
     case 'reminded':
       switch (e.data.reminder) {
         case 'update':

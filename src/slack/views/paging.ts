@@ -26,14 +26,24 @@ export function pageDm(i: PagedIncident, label: string, reason: string | undefin
   return withButtons(`📟 You are paged (${label}) for ${incidentLine(i)}.${where}${why}`, [ackButton(i)]);
 }
 
+/**
+ * Who a page reached; a tier that resolved to nobody (nobody on call, an empty group) says so and names the
+ * tier paged at once instead. Labels are the bot's own words ("tier 2").
+ */
+export function pagedWho(users: string[], skippedTo?: string | null): string {
+  if (users.length > 0) return users.map(mentionUser).join(', ');
+  return `nobody to page (nobody on call, no members)${skippedTo ? ` — ${escapeMrkdwn(skippedTo)} pages now` : ''}`;
+}
+
 /** The channel post saying who was paged. */
 export function pagedMessage(
   i: PagedIncident,
   label: string,
   users: string[],
   reason: string | undefined,
+  skippedTo?: string | null,
 ): SlackMessage {
-  const who = users.length ? users.map(mentionUser).join(', ') : 'nobody (no members)';
+  const who = pagedWho(users, skippedTo);
   const why = reason ? ` — ${escapeMrkdwn(truncate(reason, 500))}` : '';
   return withButtons(`📟 Paged ${label}: ${who}${why}`, [ackButton(i)]);
 }

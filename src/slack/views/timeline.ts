@@ -5,6 +5,7 @@ import type { TimelineEvent } from '../../timeline/model.js';
 import { TIMELINE_PAGE_ACTION } from '../ids.js';
 import { mentionChannel, mentionUser, slackDate } from '../text.js';
 import { type SlackMessage, section, text } from './blocks.js';
+import { pagedWho } from './paging.js';
 
 /** The timeline in words, page by page. */
 
@@ -66,7 +67,7 @@ export function describeEvent(e: TimelineEvent): string {
       return `${by(e)} escalated to tier ${str(e.data.tier)}${e.data.reason ? `: ${str(e.data.reason)}` : ''}`;
     case 'paged': {
       const d = e.data;
-      const who = d.users.length > 0 ? d.users.map(userOrNobody).join(', ') : 'nobody (no members)';
+      const who = d.users.length > 0 ? d.users.map(userOrNobody).join(', ') : pagedWho([], d.skippedTo);
       return `📟 Paged ${str(d.label)}: ${who}${d.reason ? ` — ${str(d.reason)}` : ''}`;
     }
     case 'reminded': {
