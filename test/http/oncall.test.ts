@@ -18,6 +18,7 @@ import { dmChannelOf, isolateNetwork, resetNetwork, SlackApiMock } from '../help
  * Friday 09:00 Berlin (08:00 UTC), then U0BBB, U0CCC, U0AAA.
  */
 
+const ALERTS_KEY = 'prom-key-0123456789abcdef';
 const CONFIG = parseIncidentConfig(
   `
 schedules:
@@ -53,8 +54,15 @@ escalation_policies:
 severities:
   - { id: SEV1, description: Critical, escalation_policy: oncall }
   - { id: SEV2, description: Major, escalation_policy: nights }
+alerts:
+  channel: C0ALERTS
+  integrations:
+    - { name: prometheus, type: alertmanager, key_env: ALERTS_KEY_PROMETHEUS }
+  routes:
+    - { match: { severity: critical }, escalation_policy: oncall }
 `,
   'test-config',
+  { ALERTS_KEY_PROMETHEUS: ALERTS_KEY },
 );
 
 const testDb = useTestDatabase();
@@ -323,6 +331,36 @@ describe('paging whoever is on call', () => {
     // Tier 3 keeps its rhythm from tier 2: ten minutes after it, not twenty after the start.
     await tick(10 * 60_000);
     expect(dmsTo('U0BACKUP2').some((m) => m.text.includes('You are paged (tier 3)'))).toBe(true);
+  });
+});
+
+describe('the alert hub pages whoever is on call', () => {
+  it('a route through a policy with schedule:<name> pages the person on call; the next one inherits the group', async () => {
+    const base = app.url.replace(/\/slack\/events$/, '');
+    const res = await fetch(`${base}/alerts/prometheus`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ALERTS_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        version: '4',
+        status: 'firing',
+        alerts: [
+          { status: 'firing', labels: { alertname: 'DiskFull', severity: 'critical' }, annotations: {} },
+        ],
+      }),
+    });
+    expect(res.status).toBe(202);
+    await tick();
+    await tick(1000);
+    expect(dmsTo('U0AAA').some((m) => m.text.startsWith('📟 Paged: [FIRING:1] DiskFull'))).toBe(true);
+    // Friday's handoff: U0BBB is told the group is open, with a link to its message.
+    await tick(new Date('2026-11-27T08:00:00Z').getTime() - clock.now().getTime());
+    await tick();
+    const told = JSON.stringify(
+      dmsTo('U0BBB').find((m) => m.text.includes('You are on call for *primary*'))?.blocks,
+    );
+    expect(told).toMatch(
+      /• Alerts: <https:\/\/acme\.slack\.com\/archives\/C0ALERTS\/p\d+\|DiskFull> — 1 firing/,
+    );
   });
 });
 

@@ -71,6 +71,11 @@ const PROBES: { file: string; code: string; append?: boolean; rule?: string }[] 
     rule: 'capabilities-own-their-tables',
   },
   {
+    file: 'src/alerts/probe-oncall-tables.ts',
+    code: "export { oncallOverrides } from '../oncall/tables.js';\n",
+    rule: 'capabilities-own-their-tables',
+  },
+  {
     file: 'src/slack/listeners/probe-db.ts',
     code: "import type { Db } from '../../db/client.js';\nexport type X = Db;\n",
     rule: 'transports-use-the-domain-not-its-storage',
