@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { AlertRoute, IncidentConfig } from '../config/index.js';
 import type { Tx } from '../db/client.js';
-import { planEscalation, reschedule } from '../escalation/plan.js';
+import { type EscalationStep, planEscalation, reschedule } from '../escalation/plan.js';
 import { cancelJobs, ensureScheduled, schedule, scheduleOnce } from '../jobs/job.js';
 import { alertKeys, declareJob, pageStepJob, relayJob, renderJob, sendJob } from './jobs.js';
 import { type AlertGroupRow, alertGroups } from './tables.js';
@@ -97,15 +97,22 @@ export async function startPaging(
       ...(from === 0 ? { escalationStartedAt: now } : {}),
     })
     .where(eq(alertGroups.id, group.id));
-  for (const { step, dueAt } of reschedule(planEscalation(policy), from, now)) {
+  await scheduleSteps(tx, group.id, policy.name, reschedule(planEscalation(policy), from, now), now);
+}
+
+/** Schedules (or re-plans, by key) a group's steps of a policy at the given times. */
+export async function scheduleSteps(
+  tx: Tx,
+  groupId: number,
+  policy: string,
+  plan: { step: EscalationStep; dueAt: Date }[],
+  now: Date,
+): Promise<void> {
+  for (const { step, dueAt } of plan) {
     await schedule(
       tx,
       pageStepJob,
-      {
-        key: alertKeys.step(group.id, step.index),
-        dueAt,
-        payload: { groupId: group.id, index: step.index, policy: policy.name },
-      },
+      { key: alertKeys.step(groupId, step.index), dueAt, payload: { groupId, index: step.index, policy } },
       now,
     );
   }

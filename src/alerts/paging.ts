@@ -4,8 +4,8 @@ import type { IncidentConfig } from '../config/index.js';
 import type { Db } from '../db/client.js';
 import { expandTargets, onCallLookup } from '../escalation/pages.js';
 import { planEscalation, skipAhead, tierLabel } from '../escalation/plan.js';
-import { handle, type JobBinding, schedule, scheduleOnce } from '../jobs/job.js';
-import { groupChanged, shouldPage } from './changes.js';
+import { handle, type JobBinding, scheduleOnce } from '../jobs/job.js';
+import { groupChanged, scheduleSteps, shouldPage } from './changes.js';
 import { type AlertsChat, postedBefore } from './chat.js';
 import { alertKeys, pageJob, pageStepJob } from './jobs.js';
 import { groupWithAlerts } from './notices.js';
@@ -62,18 +62,7 @@ export function pagingJobs(deps: PagingDeps): JobBinding[] {
             .returning();
           // Nobody to page: the next tier of the round pages at once.
           const skip = users.length === 0 ? skipAhead(planEscalation(policy), p.index, now) : undefined;
-          for (const { step: later, dueAt } of skip?.plan ?? []) {
-            await schedule(
-              tx,
-              pageStepJob,
-              {
-                key: alertKeys.step(locked.id, later.index),
-                dueAt,
-                payload: { groupId: locked.id, index: later.index, policy: p.policy },
-              },
-              now,
-            );
-          }
+          await scheduleSteps(tx, locked.id, p.policy, skip?.plan ?? [], now);
           const data = {
             label: tierLabel(step),
             users,

@@ -16,7 +16,7 @@ import {
 import { cancelJobs, handle, type JobBinding, jobKey, jobKeyPrefix, jobType, schedule } from '../jobs/job.js';
 import { recordEvent } from '../timeline/timeline.js';
 import { expandTargets, onCallLookup, schedulePages } from './pages.js';
-import { planEscalation, reschedule, skipAhead, tierLabel } from './plan.js';
+import { type EscalationStep, planEscalation, reschedule, skipAhead, tierLabel } from './plan.js';
 
 /**
  * Escalation policies at work: an incident whose severity names a policy pages it tier by tier, each
@@ -63,14 +63,19 @@ async function start(l: Locked, config: IncidentConfig, options: { fresh: boolea
     escalationStep: 0,
   });
   if (!policy) return;
-  for (const { step, dueAt } of reschedule(planEscalation(policy), 0, l.now)) {
+  await scheduleSteps(l, policy.name, reschedule(planEscalation(policy), 0, l.now));
+}
+
+/** Schedules (or re-plans, by key) the incident's steps of a policy at the given times. */
+async function scheduleSteps(l: Locked, policy: string, plan: { step: EscalationStep; dueAt: Date }[]) {
+  for (const { step, dueAt } of plan) {
     await schedule(
       l.tx,
       stepJob,
       {
         key: stepKeys.step(l.incident.id, step.index),
         dueAt,
-        payload: { incidentId: l.incident.id, index: step.index, policy: policy.name },
+        payload: { incidentId: l.incident.id, index: step.index, policy },
       },
       l.now,
     );
@@ -184,18 +189,7 @@ export function stepJobs(deps: StepDeps): JobBinding[] {
           if (!stillDue(l.incident)) return;
           await updateIncident(l, { escalationStep: p.index + 1 });
           const skip = users.length === 0 ? skipAhead(planEscalation(policy), p.index, l.now) : undefined;
-          for (const { step: later, dueAt } of skip?.plan ?? []) {
-            await schedule(
-              l.tx,
-              stepJob,
-              {
-                key: stepKeys.step(l.incident.id, later.index),
-                dueAt,
-                payload: { incidentId: l.incident.id, index: later.index, policy: p.policy },
-              },
-              l.now,
-            );
-          }
+          await scheduleSteps(l, p.policy, skip?.plan ?? []);
           // Keyed by the escalation run too: a later escalation (after a severity change) pages afresh.
           const run = l.incident.escalationStartedAt?.getTime() ?? 0;
           await schedulePages(l, {

@@ -557,47 +557,30 @@ describe('schedules config', () => {
       'cfg.yml: schedules.secondary.layers[0].only.from: "25:00" must be a time of day such as "09:00" (00:00 to 23:59)',
     ]);
     // The window, the shared group and the unknown schedule are checked once the shapes are right.
-    const later = problems(() =>
-      parse(
-        [
-          'schedules:',
-          '  primary:',
-          '    time_zone: Europe/Berlin',
-          '    usergroup: S0SHARED',
-          '    layers: [{ start: "2026-11-02 09:00", turn: 1d, users: [U0AAA], only: { from: "09:00", to: "09:00" } }]',
-          '  secondary:',
-          '    time_zone: Europe/Berlin',
-          '    usergroup: S0SHARED',
-          '    layers: [{ start: "2026-11-02 09:00", turn: 1w, users: [U0BBB] }]',
-          'escalation_policies:',
-          '  default:',
-          '    tiers:',
-          '      - { after: 0m, notify: ["schedule:primary", "schedule:tertiary"] }',
-        ].join('\n'),
-      ),
-    );
-    expect(later).toEqual([
+    const shapely = (primaryOnly: string) =>
+      problems(() =>
+        parse(
+          [
+            'schedules:',
+            '  primary:',
+            '    time_zone: Europe/Berlin',
+            '    usergroup: S0SHARED',
+            `    layers: [{ start: "2026-11-02 09:00", turn: 1d, users: [U0AAA]${primaryOnly} }]`,
+            '  secondary:',
+            '    time_zone: Europe/Berlin',
+            '    usergroup: S0SHARED',
+            '    layers: [{ start: "2026-11-02 09:00", turn: 1w, users: [U0BBB] }]',
+            'escalation_policies:',
+            '  default:',
+            '    tiers:',
+            '      - { after: 0m, notify: ["schedule:primary", "schedule:tertiary"] }',
+          ].join('\n'),
+        ),
+      );
+    expect(shapely(', only: { from: "09:00", to: "09:00" }')).toEqual([
       'cfg.yml: schedules.primary.layers[0].only.to: "09:00" must differ from `from` (a window of no time)',
     ]);
-    const targets = problems(() =>
-      parse(
-        [
-          'schedules:',
-          '  primary:',
-          '    time_zone: Europe/Berlin',
-          '    usergroup: S0SHARED',
-          '    layers: [{ start: "2026-11-02 09:00", turn: 1d, users: [U0AAA] }]',
-          '  secondary:',
-          '    time_zone: Europe/Berlin',
-          '    usergroup: S0SHARED',
-          '    layers: [{ start: "2026-11-02 09:00", turn: 1w, users: [U0BBB] }]',
-          'escalation_policies:',
-          '  default:',
-          '    tiers:',
-          '      - { after: 0m, notify: ["schedule:primary", "schedule:tertiary"] }',
-        ].join('\n'),
-      ),
-    );
+    const targets = shapely('');
     expect(targets).toEqual([
       'cfg.yml: escalation_policies.default.tiers[0].notify[1]: "schedule:tertiary" names no schedule in schedules',
       'cfg.yml: schedules.secondary.usergroup: is schedules.primary.usergroup too (one group can follow one schedule)',
