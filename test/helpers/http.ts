@@ -58,10 +58,13 @@ export async function startTestBot(options: {
   clock?: Clock;
   incident?: Partial<IncidentConfig>;
   alertInboxBound?: number;
+  /** Without the on-call calendar token (its route is then off). */
+  noIcalToken?: boolean;
 }): Promise<TestBot> {
-  const { logger, lines } = captureLogger([BOT_TOKEN, SIGNING_SECRET]);
+  const { logger, lines } = captureLogger([BOT_TOKEN, SIGNING_SECRET, ICAL_TOKEN]);
+  const config = testConfig(options.incident);
   const bot = await startBot({
-    config: testConfig(options.incident),
+    config: options.noIcalToken ? { ...config, oncallIcalToken: undefined } : config,
     logger,
     clock: options.clock,
     database: options.database,

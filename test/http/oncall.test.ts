@@ -395,4 +395,10 @@ describe('the iCal feed', () => {
     // No clock change in these weeks: every handoff is 09:00 CET, 08:00 UTC.
     expect(mine.every((e) => e.startDate.toJSDate().toISOString().endsWith('T08:00:00.000Z'))).toBe(true);
   });
+
+  it('is off without ONCALL_ICAL_TOKEN', async () => {
+    await app.stop();
+    app = await startTestBot({ database: testDb().database, clock, incident: CONFIG, noIcalToken: true });
+    expect((await feed(`?token=${ICAL_TOKEN}`)).status).toBe(404);
+  });
 });

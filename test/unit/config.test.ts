@@ -29,6 +29,7 @@ describe('environment', () => {
       port: 3000,
       logLevel: 'info',
       configPath: undefined,
+      oncallIcalToken: undefined,
       slack: { apiUrl: 'https://slack.com/api/', appToken: undefined },
       incident: { channelPrefix: 'inc', announcementsChannel: undefined, severities: DEFAULT_SEVERITIES },
     });
@@ -42,6 +43,7 @@ describe('environment', () => {
           PORT: 'eighty',
           LOG_LEVEL: 'loud',
           DATABASE_URL: 'mysql://x',
+          ONCALL_ICAL_TOKEN: 'short',
         },
         ...noFile,
       }),
@@ -53,9 +55,10 @@ describe('environment', () => {
         'LOG_LEVEL: must be one of debug, info, warn, error',
         'DATABASE_URL: must be a postgres:// or postgresql:// URL (or unset for embedded PGlite)',
         'SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+        'ONCALL_ICAL_TOKEN: must be at least 16 characters (it is the secret in the calendar feed URL)',
       ]),
     );
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(6);
     // Values of environment variables are never echoed: they may be secrets.
     expect(lines.join('\n')).not.toContain('xoxp-user-token');
   });
