@@ -4,20 +4,22 @@
  *   main.ts, bot.ts         the composition root: knows everything, and nothing knows it
  *   slack/, http/           transports: parse, call the domain, render; siblings that never meet
  *   alerts/, escalation/,   capabilities on top of incidents (alerts: the hub; escalation: paging;
- *   oncall/                 oncall: schedules, overrides, handoffs — escalation resolves schedule:<name> through it)
+ *   oncall/, learn/         oncall: schedules, overrides, handoffs — escalation resolves schedule:<name> through it;
+ *                           learn: the postmortem document and its publishing, the numbers)
  *   incidents/              the domain: use-cases, the reminder plan, jobs; speaks no Slack
  *   jobs/, timeline/, db/   infrastructure the domain stands on
- *   config/, logger, errors, clock, duration, text   the kernel everyone may use
- *   <folder>/model.ts       the domain's words and limits: leaves, importable from anywhere
+ *   config/, logger, errors, clock, duration, calendar, text   the kernel everyone may use
+ *   <folder>/model.ts       the domain's words and limits (and timeline/words.ts, the events in words in any
+ *                           text dialect): leaves, importable from anywhere
  *
  * Arrows point down only. (No imports of a library's build output, such as @slack/bolt/dist/…: biome.json.) A capability reaches Slack through a port it defines (incidents/chat.ts) that
  * slack/ implements; it reaches another capability through that folder's exported functions.
  */
 
-const DOMAIN = '^src/(incidents|escalation|alerts|oncall)/';
+const DOMAIN = '^src/(incidents|escalation|alerts|oncall|learn)/';
 const INFRA = '^src/(jobs|timeline|db)/';
-const KERNEL = '^src/(config/|(logger|errors|clock|duration|text)\\.ts$)';
-const MODEL = '^src/[^/]+/model\\.ts$';
+const KERNEL = '^src/(config/|(logger|errors|clock|duration|calendar|text)\\.ts$)';
+const MODEL = '^src/[^/]+/(model|words)\\.ts$';
 const TRANSPORTS = '^src/(slack|http)/';
 
 module.exports = {
@@ -77,7 +79,7 @@ module.exports = {
         'incidents/ knows no other capability: escalation plugs in through EscalationControl (unit-of-work.ts).',
       severity: 'error',
       from: { path: '^src/incidents/' },
-      to: { path: '^src/(escalation|alerts|oncall)/', pathNot: MODEL },
+      to: { path: '^src/(escalation|alerts|oncall|learn)/', pathNot: MODEL },
     },
     {
       name: 'capabilities-use-incidents-through-its-functions',

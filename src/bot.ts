@@ -14,11 +14,13 @@ import { alertRoutes } from './http/alerts.js';
 import { healthRoutes } from './http/health.js';
 import { oncallRoutes } from './http/oncall.js';
 import { type HttpServer, type Route, startHttpServer } from './http/server.js';
+import { followupJobs } from './incidents/followups.js';
 import { notifyJobs } from './incidents/notify.js';
 import { reminderJobs } from './incidents/reminders.js';
 import { setupJobs } from './incidents/setup.js';
 import type { IncidentDeps } from './incidents/unit-of-work.js';
 import { JobEngine } from './jobs/engine.js';
+import { postmortemJobs } from './learn/postmortems.js';
 import type { Logger } from './logger.js';
 import { oncallJobs, startOncall } from './oncall/handoffs.js';
 import { buildSlack } from './slack/app.js';
@@ -105,6 +107,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...pagingJobs(jobDeps),
       ...alertIncidentJobs({ ...jobDeps, incidents: { ...incidents, db: database.jobs } }),
       ...oncallJobs(jobDeps),
+      ...followupJobs(jobDeps),
+      ...postmortemJobs(jobDeps),
     ],
   });
 

@@ -1,5 +1,7 @@
+import { IANAZone } from 'luxon';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseDuration } from '../duration.js';
 import { ROLES, type Role } from '../incidents/model.js';
 import { SCHEDULE_TARGET_PREFIX, type Schedule } from '../oncall/model.js';
 import { type AlertsConfig, alertsSchema, resolveAlerts } from './alerts.js';
@@ -16,7 +18,19 @@ const severitySchema = z.strictObject({
   description: z.string().trim().min(1, 'must not be empty').max(150, 'must be at most 150 characters'),
   escalation_policy: z.string().min(1).optional(),
   update_every: duration.optional(),
-  postmortem_due: duration.optional(),
+  postmortem_due: z
+    .union([z.string(), z.number()], { error: 'is not a duration like 3d, or business days like 5bd' })
+    .transform((v, ctx): PostmortemDue => {
+      const business = /^\s*(\d{1,3})bd\s*$/.exec(String(v));
+      if (business) return { businessDays: Number(business[1]) };
+      const ms = parseDuration(String(v));
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'is not a duration like 3d, or business days like 5bd' });
+        return z.NEVER;
+      }
+      return { ms };
+    })
+    .optional(),
 });
 
 const policySchema = z
@@ -91,6 +105,13 @@ const incidentConfigSchema = z.strictObject({
     )
     .default({}),
   announcements_channel: channelId.optional(),
+  business_time_zone: z
+    .string()
+    .refine(
+      (zone) => IANAZone.isValidZone(zone),
+      'is not a time zone known to this platform (an IANA name such as Europe/Berlin)',
+    )
+    .default('UTC'),
   alerts: alertsSchema.optional(),
   schedules: schedulesSchema.default({}),
   channel_prefix: z
@@ -119,9 +140,11 @@ export interface Severity {
   escalationPolicy?: string;
   /** Status-update reminder cadence. */
   updateEveryMs?: number;
-  /** Postmortem reminder, this long after resolution. */
-  postmortemDueMs?: number;
+  /** When the postmortem is due after resolution: a duration, or business days in `businessTimeZone`. */
+  postmortemDue?: PostmortemDue;
 }
+
+export type PostmortemDue = { ms: number } | { businessDays: number };
 
 export interface EscalationPolicy {
   name: string;
@@ -141,6 +164,8 @@ export interface IncidentConfig {
   severities: Severity[];
   /** The alert hub; undefined (off) without an `alerts:` section. */
   alerts: AlertsConfig | undefined;
+  /** Where business days are counted (postmortem due dates) and follow-up dates live. */
+  businessTimeZone: string;
   /** On-call schedules by name; tiers page them as `schedule:<name>`. */
   schedules: Record<string, Schedule>;
 }
@@ -168,7 +193,7 @@ export function parseIncidentConfig(
   const parsed = incidentConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(issuesToLines(`${source}: `, parsed.error, raw, true));
   const unknownPolicies = parsed.data.severities.flatMap((s, i) =>
-    s.escalation_policy && !parsed.data.escalation_policies[s.escalation_policy]
+    s.escalation_policy && !Object.hasOwn(parsed.data.escalation_policies, s.escalation_policy)
       ? [
           `${source}: severities[${i}].escalation_policy: "${s.escalation_policy}" is not a policy in escalation_policies`,
         ]
@@ -192,7 +217,7 @@ export function parseIncidentConfig(
         const schedule = target.startsWith(SCHEDULE_TARGET_PREFIX)
           ? target.slice(SCHEDULE_TARGET_PREFIX.length)
           : undefined;
-        return schedule !== undefined && !schedules.schedules[schedule]
+        return schedule !== undefined && !Object.hasOwn(schedules.schedules, schedule)
           ? [
               `${source}: escalation_policies.${name}.tiers[${t}].notify[${n}]: "${target}" names no schedule in schedules`,
             ]
@@ -210,8 +235,9 @@ export function parseIncidentConfig(
   const roles = parsed.data.roles as Partial<Record<Role, { description: string } | undefined>>;
   return {
     alerts: resolved?.alerts,
-    schedules: schedules.schedules,
+    schedules: byName(schedules.schedules),
     announcementsChannel: parsed.data.announcements_channel,
+    businessTimeZone: parsed.data.business_time_zone,
     admins: parsed.data.admins,
     roleDescriptions: Object.fromEntries(
       ROLES.map((r) => [r, roles[r]?.description ?? DEFAULT_ROLE_DESCRIPTIONS[r]]),
@@ -222,13 +248,15 @@ export function parseIncidentConfig(
       description: s.description,
       ...(s.escalation_policy ? { escalationPolicy: s.escalation_policy } : {}),
       ...(s.update_every !== undefined ? { updateEveryMs: s.update_every } : {}),
-      ...(s.postmortem_due !== undefined ? { postmortemDueMs: s.postmortem_due } : {}),
+      ...(s.postmortem_due !== undefined ? { postmortemDue: s.postmortem_due } : {}),
     })),
-    escalationPolicies: Object.fromEntries(
-      Object.entries(parsed.data.escalation_policies).map(([name, p]) => [
-        name,
-        { name, repeat: p.repeat, tiers: p.tiers.map((t) => ({ afterMs: t.after, notify: t.notify })) },
-      ]),
+    escalationPolicies: byName(
+      Object.fromEntries(
+        Object.entries(parsed.data.escalation_policies).map(([name, p]) => [
+          name,
+          { name, repeat: p.repeat, tiers: p.tiers.map((t) => ({ afterMs: t.after, notify: t.notify })) },
+        ]),
+      ),
     ),
     reminders: {
       ...(parsed.data.reminders.missing_commander_after !== undefined
@@ -239,6 +267,14 @@ export function parseIncidentConfig(
         : {}),
     },
   };
+}
+
+/**
+ * A lookup table of config names with no prototype: a name from a message or a URL (`constructor`,
+ * `toString`) finds nothing rather than an inherited property.
+ */
+function byName<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
 }
 
 export const DEFAULT_INCIDENT_CONFIG: IncidentConfig = parseIncidentConfig('{}', 'defaults');

@@ -17,6 +17,7 @@ export {
   DEFAULT_SEVERITIES,
   type EscalationPolicy,
   type IncidentConfig,
+  type PostmortemDue,
   parseIncidentConfig,
   type Severity,
 } from './file.js';

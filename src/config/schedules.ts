@@ -1,6 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { DAY_NAMES, MIN_TURN_MS, SCHEDULE_NAME, type Schedule } from '../oncall/model.js';
+import { DAY_NAMES, MAX_TURN_MS, MIN_TURN_MS, SCHEDULE_NAME, type Schedule } from '../oncall/model.js';
 import { duration, userId } from './atoms.js';
 
 /**
@@ -19,7 +19,7 @@ function parseLocalDateTime(text: string): number | undefined {
   const ms = Date.UTC(y, mo - 1, d, h, min);
   const back = new Date(ms);
   // Date.UTC rolls 2026-02-30 over into March: a date that does not exist comes back different.
-  const exists = back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && h < 24 && min < 60;
+  const exists = y >= 1970 && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && h < 24 && min < 60;
   return exists ? ms : undefined;
 }
 
@@ -39,12 +39,17 @@ const layerSchema = z.strictObject({
     .transform((v, ctx) => {
       const ms = parseLocalDateTime(v);
       if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must be a local date and time such as "2026-11-02 09:00"' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a local date and time such as "2026-11-02 09:00" (1970 or later)',
+        });
         return z.NEVER;
       }
       return ms;
     }),
-  turn: duration.refine((ms) => ms >= MIN_TURN_MS, 'must be at least 1m'),
+  turn: duration
+    .refine((ms) => ms >= MIN_TURN_MS, 'must be at least 1m')
+    .refine((ms) => ms <= MAX_TURN_MS, 'must be at most 52w'),
   users: z.array(userId).min(1, 'must name at least one person'),
   only: z
     .strictObject({

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  date,
   index,
   integer,
   jsonb,
@@ -11,7 +12,13 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { IncidentStatus, Role, UpdateAudience } from '../incidents/model.js';
+import type {
+  FollowupStatus,
+  IncidentStatus,
+  PostmortemStatus,
+  Role,
+  UpdateAudience,
+} from '../incidents/model.js';
 import type { TimelineKind } from '../timeline/model.js';
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -76,6 +83,16 @@ export const incidents = pgTable(
     alertsFiring: integer('alerts_firing'),
     mitigatedAt: tstz('mitigated_at'),
     resolvedAt: tstz('resolved_at'),
+    /** How often it was reopened after a resolve (resolvedAt is the final resolve). */
+    reopenCount: integer('reopen_count').notNull().default(0),
+    /** The postmortem: its owner (none: the commander), review status (none: not started), due date. */
+    postmortemOwnerId: text('postmortem_owner_id'),
+    postmortemStatus: text('postmortem_status').$type<PostmortemStatus>(),
+    postmortemDueAt: tstz('postmortem_due_at'),
+    /** The channel canvas the postmortem lives in, once made. */
+    postmortemCanvasId: text('postmortem_canvas_id'),
+    /** Per-incident follow-up numbers (1, 2, 3 …), incremented under the incident's row lock. */
+    lastFollowupNumber: integer('last_followup_number').notNull().default(0),
     updatedAt: tstz('updated_at').notNull(),
   },
   (t) => [
@@ -158,6 +175,34 @@ export const tasks = pgTable(
   (t) => [uniqueIndex('tasks_incident_number_uq').on(t.incidentId, t.number)],
 );
 
+/** Follow-ups (action items) of an incident, numbered per incident; they outlive it. */
+export const followups = pgTable(
+  'followups',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    incidentId: uuid('incident_id')
+      .notNull()
+      .references(() => incidents.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    text: text('text').notNull(),
+    ownerId: text('owner_id'),
+    /** A local date in business_time_zone. */
+    dueOn: date('due_on', { mode: 'string' }),
+    status: text('status').$type<FollowupStatus>().notNull().default('open'),
+    dropReason: text('drop_reason'),
+    /** The message it was made from (the Create follow-up shortcut). */
+    sourceUrl: text('source_url'),
+    createdBy: text('created_by').notNull(),
+    createdAt: tstz('created_at').notNull(),
+    closedBy: text('closed_by'),
+    closedAt: tstz('closed_at'),
+  },
+  (t) => [
+    uniqueIndex('followups_incident_number_uq').on(t.incidentId, t.number),
+    index('followups_open_idx').on(t.status, t.dueOn),
+  ],
+);
+
 export const schema = {
   teamCounters,
   incidents,
@@ -165,6 +210,7 @@ export const schema = {
   timelineEvents,
   statusUpdates,
   tasks,
+  followups,
 };
 
 export type IncidentRow = typeof incidents.$inferSelect;
@@ -172,3 +218,4 @@ export type TimelineEventRow = typeof timelineEvents.$inferSelect;
 export type RoleRow = typeof incidentRoles.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 export type StatusUpdateRow = typeof statusUpdates.$inferSelect;
+export type FollowupRow = typeof followups.$inferSelect;

@@ -1,5 +1,5 @@
 import type { TimelineEvent } from '../timeline/timeline.js';
-import type { IncidentSnapshot, TaskRow } from './queries.js';
+import type { FollowupRow, IncidentSnapshot, TaskRow } from './queries.js';
 
 /**
  * The chat platform as incidents (and escalation) need it, and the messages they send through it as data.
@@ -29,6 +29,8 @@ export const MESSAGE_MARKER = {
   post: 'incident_post',
   /** A page's DM; the marker's id is the job's key. */
   page: 'incident_page',
+  /** A follow-up reminder's DM; the marker's id is the job's key. */
+  followup: 'followup_reminder',
 } as const;
 
 /**
@@ -50,6 +52,13 @@ export type IncidentNotice =
       event: TimelineEvent;
       audience: 'channel' | 'person';
       task?: TaskRow;
+    }
+  /** To a follow-up's owner: due soon, or overdue. */
+  | {
+      kind: 'followup_reminder';
+      followup: FollowupRow;
+      incident: { number: number; title: string; channelId: string | null };
+      overdue: boolean;
     }
   /** Upgrading only: a message the version before typed jobs rendered and queued (see notify.ts). */
   | { kind: 'prerendered'; text: string; blocks: unknown[] };

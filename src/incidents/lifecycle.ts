@@ -103,6 +103,7 @@ export async function reopenIncident(deps: IncidentDeps, input: { incidentId: st
   return withIncident(deps, input.incidentId, async (l) => {
     authorize('reopen', actorOf(deps, l, input.actorId));
     const event = await moveStatus(deps, l, input.actorId, 'investigating', { kind: 'reopened' });
+    await updateIncident(l, { reopenCount: l.incident.reopenCount + 1 });
     await planOnReopened(l, deps.config);
     await postEverywhere(deps.config, l, `reopened:${l.now.getTime()}`, event);
     await refreshCard(l);

@@ -32,3 +32,25 @@ export const MAX_MINUTES = 7 * 24 * 60;
 
 /** Slack user ids of people (not bots' or groups'). */
 export const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
+/** The postmortem's review, PagerDuty's way: written, reviewed by the team, then closed. */
+export const POSTMORTEM_STATUSES = ['draft', 'in_review', 'reviewed', 'closed'] as const;
+export type PostmortemStatus = (typeof POSTMORTEM_STATUSES)[number];
+
+/** The parts of a postmortem people write (the rest is generated from the timeline). */
+export const POSTMORTEM_PARTS = [
+  'overview',
+  'whatHappened',
+  'contributingFactors',
+  'resolution',
+  'wentWell',
+  'wentBadly',
+  'lucky',
+] as const;
+export type PostmortemPart = (typeof POSTMORTEM_PARTS)[number];
+export const POSTMORTEM_PART_MAX = 2900;
+
+/** Follow-ups (action items): the work that makes the next incident shorter; they outlive the incident. */
+export const FOLLOWUP_STATUSES = ['open', 'done', 'dropped'] as const;
+export type FollowupStatus = (typeof FOLLOWUP_STATUSES)[number];
+export const FOLLOWUP_TEXT_MAX = 500;

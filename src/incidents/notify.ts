@@ -17,7 +17,14 @@ import {
 } from '../jobs/job.js';
 import { findEvent, recordEvent, type TimelineEvent } from '../timeline/timeline.js';
 import { type IncidentChat, type IncidentNotice, MESSAGE_MARKER } from './chat.js';
-import { currentRoles, findIncident, findTask, openTaskCount, toSnapshot } from './queries.js';
+import {
+  countFollowups,
+  currentRoles,
+  findIncident,
+  findTask,
+  openTaskCount,
+  toSnapshot,
+} from './queries.js';
 import { setupKey } from './setup.js';
 import type { Locked } from './unit-of-work.js';
 
@@ -235,8 +242,12 @@ export function notifyJobs(deps: NotifyDeps): JobBinding[] {
         const incident = await findIncident(db, p.incidentId);
         if (!incident) return;
         if (!incident.cardTs || !incident.channelId) return waitForSetup(db, incident, 'card');
-        const [roles, open] = [await currentRoles(db, incident.id), await openTaskCount(db, incident.id)];
-        const snapshot = toSnapshot(incident, roles, open);
+        const [roles, open, followups] = [
+          await currentRoles(db, incident.id),
+          await openTaskCount(db, incident.id),
+          await countFollowups(db, incident.id),
+        ];
+        const snapshot = toSnapshot(incident, roles, open, followups);
         await chat.update(
           { channel: incident.channelId, ts: incident.cardTs },
           { kind: 'card', incident: snapshot },

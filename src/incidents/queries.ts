@@ -1,15 +1,26 @@
-import { and, asc, count, desc, eq, isNull, ne } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import { type IncidentRow, incidentRoles, incidents, type TaskRow, tasks } from '../db/schema.js';
+import {
+  type FollowupRow,
+  followups,
+  type IncidentRow,
+  incidentRoles,
+  incidents,
+  type RoleRow,
+  type StatusUpdateRow,
+  statusUpdates,
+  type TaskRow,
+  tasks,
+} from '../db/schema.js';
 import { listEvents, type TimelineEvent } from '../timeline/timeline.js';
-import type { IncidentStatus, Role } from './model.js';
+import type { IncidentStatus, PostmortemStatus, Role } from './model.js';
 
 /**
  * Reading incidents: what the transports show and what other capabilities may know of an incident. Other
  * folders read incidents through these functions, never the tables.
  */
 
-export type { IncidentRow, TaskRow };
+export type { FollowupRow, IncidentRow, TaskRow };
 
 /** What the incident messages show: read from the database here, rendered by the pure view builders. */
 export interface IncidentSnapshot {
@@ -35,6 +46,10 @@ export interface IncidentSnapshot {
   paging: boolean;
   /** Unresolved alerts of the alert groups declared as this incident; undefined when there are none linked. */
   alertsFiring: number | undefined;
+  /** Its follow-ups: how many, and how many are still open. */
+  followups: { total: number; open: number };
+  /** The postmortem, once started (or due): status, named owner (else the commander), due date. */
+  postmortem: { status: PostmortemStatus | undefined; ownerId: string | undefined; dueAt: Date | undefined };
 }
 
 export async function findIncident(db: Db | Tx, id: string): Promise<IncidentRow | undefined> {
@@ -116,14 +131,34 @@ export function timelineOf(db: Db, incidentId: string): Promise<TimelineEvent[]>
 export async function loadSnapshot(db: Db | Tx, incidentId: string): Promise<IncidentSnapshot | undefined> {
   const row = await findIncident(db, incidentId);
   if (!row) return undefined;
-  const [roles, open] = [await currentRoles(db, incidentId), await openTaskCount(db, incidentId)];
-  return toSnapshot(row, roles, open);
+  const [roles, open, followupCount] = [
+    await currentRoles(db, incidentId),
+    await openTaskCount(db, incidentId),
+    await countFollowups(db, incidentId),
+  ];
+  return toSnapshot(row, roles, open, followupCount);
+}
+
+/** How many follow-ups the incident has, and how many are open. */
+export async function countFollowups(
+  db: Db | Tx,
+  incidentId: string,
+): Promise<{ total: number; open: number }> {
+  const [row] = await db
+    .select({
+      total: count(),
+      open: sql<number>`count(*) filter (where ${followups.status} = 'open')::int`,
+    })
+    .from(followups)
+    .where(eq(followups.incidentId, incidentId));
+  return { total: row?.total ?? 0, open: row?.open ?? 0 };
 }
 
 export function toSnapshot(
   row: IncidentRow,
   roles: Partial<Record<Role, string>>,
   openTasks = 0,
+  followupCount = { total: 0, open: 0 },
 ): IncidentSnapshot {
   return {
     id: row.id,
@@ -146,5 +181,29 @@ export function toSnapshot(
     acknowledgedBy: row.acknowledgedBy ?? undefined,
     paging: !!row.escalationPolicy && !row.acknowledgedAt && row.status !== 'resolved',
     alertsFiring: row.alertsFiring ?? undefined,
+    followups: followupCount,
+    postmortem: {
+      status: row.postmortemStatus ?? undefined,
+      ownerId: row.postmortemOwnerId ?? roles.commander,
+      dueAt: row.postmortemDueAt ?? undefined,
+    },
   };
+}
+
+/** Every role holder of the incident, relieved ones included, in order of assignment. */
+export function roleHistory(db: Db | Tx, incidentId: string): Promise<RoleRow[]> {
+  return db
+    .select()
+    .from(incidentRoles)
+    .where(eq(incidentRoles.incidentId, incidentId))
+    .orderBy(asc(incidentRoles.assignedAt), asc(incidentRoles.id));
+}
+
+/** The status updates as posted, oldest first. */
+export function statusUpdatesOf(db: Db | Tx, incidentId: string): Promise<StatusUpdateRow[]> {
+  return db
+    .select()
+    .from(statusUpdates)
+    .where(eq(statusUpdates.incidentId, incidentId))
+    .orderBy(asc(statusUpdates.postedAt), asc(statusUpdates.id));
 }

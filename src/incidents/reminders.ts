@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { addBusinessDays } from '../calendar.js';
 import type { IncidentConfig } from '../config/index.js';
 import { tasks } from '../db/schema.js';
 import {
@@ -17,7 +18,7 @@ import { recordEvent } from '../timeline/timeline.js';
 import { post } from './notify.js';
 import { findIncident } from './queries.js';
 import { severityOf } from './rules.js';
-import { assertOpen, type IncidentDeps, type Locked, withIncident } from './unit-of-work.js';
+import { assertOpen, type IncidentDeps, type Locked, updateIncident, withIncident } from './unit-of-work.js';
 
 /**
  * The incident's reminder plan: every timer an incident keeps besides escalation, planned inside the
@@ -143,18 +144,36 @@ export function taskDone(l: Locked, taskId: number): Promise<boolean> {
 /** Resolving stops every reminder, and plans the postmortem reminder when the severity wants one. */
 export async function planOnResolved(l: Locked, config: IncidentConfig): Promise<void> {
   await cancelJobs(l.tx, reminderKeys.all(l.incident.id), l.now);
-  const due = severityOf(config, l.incident.severity)?.postmortemDueMs;
-  if (due === undefined) return;
+  const dueAt = postmortemDueAt(config, l.incident.severity, l.now);
+  if (!dueAt) return;
+  // The postmortem is due from the final resolve; it starts as a draft the first time.
+  await updateIncident(l, {
+    postmortemDueAt: dueAt,
+    postmortemStatus: l.incident.postmortemStatus ?? 'draft',
+  });
   await schedule(
     l.tx,
     remindJob,
     {
       key: reminderKeys.postmortem(l.incident.id),
-      dueAt: new Date(l.now.getTime() + due),
+      dueAt,
       payload: { incidentId: l.incident.id, reminder: 'postmortem' },
     },
     l.now,
   );
+}
+
+/** When a postmortem resolved at `resolvedAt` is due: a duration later, or business days later. */
+export function postmortemDueAt(
+  config: IncidentConfig,
+  severity: string,
+  resolvedAt: Date,
+): Date | undefined {
+  const due = severityOf(config, severity)?.postmortemDue;
+  if (!due) return undefined;
+  return 'ms' in due
+    ? new Date(resolvedAt.getTime() + due.ms)
+    : addBusinessDays(resolvedAt, due.businessDays, config.businessTimeZone);
 }
 
 /** Reopening restarts the cadence (and the deputy's clock) and withdraws the postmortem reminder. */
@@ -257,15 +276,18 @@ export function reminderJobs(deps: Omit<IncidentDeps, 'escalation'>): JobBinding
             case 'postmortem': {
               const resolvedAt = l.incident.resolvedAt;
               if (l.incident.status !== 'resolved' || !resolvedAt) return;
-              const commander = l.roles.commander;
+              // Reviewed or closed already: nothing to remind of.
+              if (l.incident.postmortemStatus === 'reviewed' || l.incident.postmortemStatus === 'closed')
+                return;
+              const owner = l.incident.postmortemOwnerId ?? l.roles.commander;
               const event = await reminded({
                 reminder: 'postmortem',
-                to: commander ?? null,
+                to: owner ?? null,
                 resolvedAt: resolvedAt.toISOString(),
+                ...(l.incident.postmortemDueAt ? { dueAt: l.incident.postmortemDueAt.toISOString() } : {}),
               });
               await post(l, `remind:postmortem:${resolvedAt.getTime()}`, 'channel', event);
-              if (commander)
-                await post(l, `remind:postmortem:${resolvedAt.getTime()}:dm`, 'dm', event, commander);
+              if (owner) await post(l, `remind:postmortem:${resolvedAt.getTime()}:dm`, 'dm', event, owner);
               return;
             }
           }

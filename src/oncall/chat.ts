@@ -45,7 +45,8 @@ export type OncallNotice =
       audience: 'on_call' | 'relieved';
       schedule: string;
       userId: string;
-      relievedUserId: string | null;
+      /** Everyone with a shift inside the override, as the schedule stood when it was set. */
+      relievedUserIds: string[];
       by: string;
       startsAt: Date;
       endsAt: Date;

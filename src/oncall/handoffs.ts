@@ -13,7 +13,7 @@ import {
 import type { OncallChat, OncallNotice } from './chat.js';
 import { handoffDmJob, handoffJob, oncallKeys, overrideDmJob, usergroupJob } from './jobs.js';
 import type { OncallDeps } from './overrides.js';
-import { findOverride, scheduleState } from './queries.js';
+import { findOverride, lockSchedule, scheduleState } from './queries.js';
 import { nextHandoff, onCallAt } from './schedule.js';
 import { oncallHandoffs } from './tables.js';
 
@@ -106,8 +106,9 @@ export function oncallJobs(deps: HandoffDeps): JobBinding[] {
       async run(p) {
         const schedule = config.schedules[p.schedule];
         if (!schedule) return; // taken out of the config since
-        const now = clock.now();
         await db.transaction(async (tx) => {
+          await lockSchedule(tx, schedule.name);
+          const now = clock.now();
           const { overrides } = await scheduleState(tx, schedule, now);
           const current = onCallAt(schedule, overrides, now.getTime());
           const userId = current?.userId ?? null;
@@ -201,18 +202,16 @@ export function oncallJobs(deps: HandoffDeps): JobBinding[] {
       async run(p, ctx) {
         const override = await findOverride(db, p.overrideId);
         if (!override) return;
-        const to = p.audience === 'on_call' ? override.userId : override.relievedUserId;
-        if (!to) return;
         await dmOnce(
           chat,
-          to,
+          p.userId,
           {
             kind: 'oncall_override',
             change: p.change,
             audience: p.audience,
             schedule: override.schedule,
             userId: override.userId,
-            relievedUserId: override.relievedUserId,
+            relievedUserIds: override.relievedUserIds,
             by: (p.change === 'removed' ? override.removedBy : override.createdBy) ?? override.createdBy,
             startsAt: override.startsAt,
             endsAt: override.endsAt,

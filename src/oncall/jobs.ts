@@ -21,13 +21,14 @@ export const handoffDmJob = jobType(
   z.object({ schedule, userId: z.string(), at: z.iso.datetime(), overrideBy: z.string().nullable() }),
 );
 
-/** A DM about an override, to the person it puts on call or the one it relieves. */
+/** A DM about an override, to the person it puts on call or to one it relieves. */
 export const overrideDmJob = jobType(
   'oncall.override_dm',
   z.object({
     overrideId: z.number().int(),
     change: z.enum(['set', 'removed']),
     audience: z.enum(['on_call', 'relieved']),
+    userId: z.string(),
   }),
 );
 
@@ -35,6 +36,6 @@ export const oncallKeys = {
   handoff: (name: string) => jobKey('oncall', name, 'handoff'),
   usergroup: (name: string) => jobKey('oncall', name, 'usergroup'),
   handoffDm: (name: string, at: Date, userId: string) => jobKey('oncall', name, 'dm', at.getTime(), userId),
-  overrideDm: (id: number, change: 'set' | 'removed', audience: 'on_call' | 'relieved') =>
-    jobKey('oncall-override', id, change, audience),
+  overrideDm: (id: number, change: 'set' | 'removed', userId: string) =>
+    jobKey('oncall-override', id, change, userId),
 };

@@ -13,8 +13,9 @@ export type DayName = (typeof DAY_NAMES)[number];
 export const SCHEDULE_TARGET_PREFIX = 'schedule:';
 export const SCHEDULE_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 
-/** The shortest turn a layer may have. */
+/** The shortest and the longest turn a layer may have. */
 export const MIN_TURN_MS = 60_000;
+export const MAX_TURN_MS = 52 * 7 * 86_400_000;
 
 /** How far ahead `/incident oncall` and the iCal feed look. */
 export const NEXT_HANDOFFS_SHOWN = 3;

@@ -8,8 +8,8 @@ import { schedule as scheduleJob, scheduleOnce } from '../jobs/job.js';
 import { escapeMrkdwn, truncate } from '../text.js';
 import { handoffJob, oncallKeys, overrideDmJob } from './jobs.js';
 import { OVERRIDE_MAX_MS, type Schedule } from './model.js';
-import { type OverrideRow, scheduleState } from './queries.js';
-import { nextHandoff, onCallAt } from './schedule.js';
+import { lockSchedule, type OverrideRow, scheduleState } from './queries.js';
+import { nextHandoff, onCallAt, shiftsBetween } from './schedule.js';
 import { oncallOverrides } from './tables.js';
 
 /**
@@ -26,9 +26,11 @@ export interface OncallDeps {
 }
 
 const DAY = 86_400_000;
+/** The most shifts looked at to find whom an override relieves (1-minute turns over weeks). */
+const MAX_RELIEVED = 500;
 
 export function scheduleNamed(config: IncidentConfig, name: string): Schedule {
-  const schedule = config.schedules[name];
+  const schedule = Object.hasOwn(config.schedules, name) ? config.schedules[name] : undefined;
   if (schedule) return schedule;
   const names = Object.keys(config.schedules);
   throw new UserError(
@@ -48,21 +50,27 @@ const replanHandoffs = (tx: Tx, name: string, now: Date) =>
     now,
   );
 
+/** DMs about an override: to the person it puts on call and to each person it relieves, once each. */
 async function announce(
   tx: Tx,
   override: OverrideRow,
   change: 'set' | 'removed',
-  audiences: ('on_call' | 'relieved')[],
+  to: { onCall: boolean; relieved: boolean },
   now: Date,
 ) {
-  for (const audience of audiences) {
+  const relieved = to.relieved ? override.relievedUserIds.filter((u) => u !== override.userId) : [];
+  const dms = [
+    ...(to.onCall ? [{ audience: 'on_call' as const, userId: override.userId }] : []),
+    ...relieved.map((userId) => ({ audience: 'relieved' as const, userId })),
+  ];
+  for (const dm of dms) {
     await scheduleOnce(
       tx,
       overrideDmJob,
       {
-        key: oncallKeys.overrideDm(override.id, change, audience),
+        key: oncallKeys.overrideDm(override.id, change, dm.userId),
         dueAt: now,
-        payload: { overrideId: override.id, change, audience },
+        payload: { overrideId: override.id, change, ...dm },
       },
       now,
     );
@@ -95,9 +103,16 @@ export async function addOverride(deps: OncallDeps, input: OverrideInput): Promi
   if (startsAt.getTime() - now.getTime() > 365 * DAY)
     throw new UserError('override_far', 'An override starts within a year.', 'start');
   return deps.db.transaction(async (tx) => {
+    await lockSchedule(tx, schedule.name);
     const { overrides } = await scheduleState(tx, schedule, now);
-    // Who it relieves: whoever would be on call when it starts, as things stand.
-    const relieved = onCallAt(schedule, overrides, startsAt.getTime())?.userId ?? null;
+    // Whom it relieves: everyone with a shift inside it, as things stand.
+    const relieved = [
+      ...new Set(
+        shiftsBetween(schedule, overrides, startsAt.getTime(), input.endsAt.getTime(), MAX_RELIEVED).flatMap(
+          (s) => (s.userId && s.userId !== input.userId ? [s.userId] : []),
+        ),
+      ),
+    ];
     const [row] = await tx
       .insert(oncallOverrides)
       .values({
@@ -107,21 +122,12 @@ export async function addOverride(deps: OncallDeps, input: OverrideInput): Promi
         endsAt: input.endsAt,
         createdBy: input.actorId,
         createdAt: now,
-        relievedUserId: relieved,
+        relievedUserIds: relieved,
       })
       .returning();
     if (!row) throw new Error('the override was not stored');
     // Starting now, the handoff tells the person coming on call (with what is open); later, a DM now.
-    await announce(
-      tx,
-      row,
-      'set',
-      [
-        ...(startsAt > now ? (['on_call'] as const) : []),
-        ...(relieved && relieved !== row.userId ? (['relieved'] as const) : []),
-      ],
-      now,
-    );
+    await announce(tx, row, 'set', { onCall: startsAt > now, relieved: true }, now);
     await replanHandoffs(tx, schedule.name, now);
     return row;
   });
@@ -160,14 +166,15 @@ export async function removeOverride(
       .for('update');
     if (!row || row.removedAt) throw new UserError('not_found', 'That override was removed already.');
     if (row.endsAt <= now) throw new UserError('override_over', 'That override is over already.');
+    await lockSchedule(tx, row.schedule);
     const [removed] = await tx
       .update(oncallOverrides)
       .set({ removedAt: now, removedBy: input.actorId })
       .where(eq(oncallOverrides.id, row.id))
       .returning();
-    const relieved = row.relievedUserId && row.relievedUserId !== row.userId;
-    await announce(tx, row, 'removed', ['on_call', ...(relieved ? (['relieved'] as const) : [])], now);
-    if (deps.config.schedules[row.schedule]) await replanHandoffs(tx, row.schedule, now);
+    // Removed while in force: whoever takes over hears it from the handoff, so only a coming one is told here.
+    await announce(tx, row, 'removed', { onCall: true, relieved: row.startsAt > now }, now);
+    if (Object.hasOwn(deps.config.schedules, row.schedule)) await replanHandoffs(tx, row.schedule, now);
     return removed ?? row;
   });
 }

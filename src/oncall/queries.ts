@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { IncidentConfig } from '../config/index.js';
 import type { Db, Tx } from '../db/client.js';
 import { ICAL_WEEKS, NEXT_HANDOFFS_SHOWN, type Override, type Schedule } from './model.js';
@@ -43,6 +43,15 @@ export async function findOverride(db: Db | Tx, id: number): Promise<OverrideRow
   return row;
 }
 
+/**
+ * Serialises what reads a schedule's overrides and then plans its handoff (the handoff job, setting and
+ * removing an override): without it, a handoff job that read the overrides just before a new one
+ * committed would re-arm itself for the old next handoff over the new override's re-plan.
+ */
+export async function lockSchedule(tx: Tx, name: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`oncall:${name}`}))`);
+}
+
 /** A schedule with the overrides that matter from `now` on. */
 export async function scheduleState(
   db: Db | Tx,
@@ -59,7 +68,7 @@ export async function whoIsOnCall(
   name: string,
   now: Date,
 ): Promise<OnCall | undefined> {
-  const schedule = config.schedules[name];
+  const schedule = Object.hasOwn(config.schedules, name) ? config.schedules[name] : undefined;
   if (!schedule) return undefined;
   const state = await scheduleState(db, schedule, now);
   return onCallAt(schedule, state.overrides, now.getTime());
@@ -92,10 +101,13 @@ export async function onCallSummaries(
   );
 }
 
+/** How many shifts one calendar feed holds at most (1-minute turns would make tens of thousands). */
+export const CALENDAR_SHIFTS_MAX = 2000;
+
 /**
- * The shifts of the next weeks, for the iCal feed (one person's, with `userId`). The walk starts a week
- * back so the shift in progress keeps its real start (and so its calendar entry keeps its id); the last
- * shift ends at the horizon.
+ * The shifts of the next weeks, for the iCal feed (one person's, with `userId`). The shift in progress
+ * keeps its real start, so its calendar entry keeps its id from fetch to fetch: it is looked for a week
+ * back, then further (5 weeks, 400 days) while it began before the look did.
  */
 export async function calendarShifts(
   db: Db,
@@ -103,13 +115,25 @@ export async function calendarShifts(
   now: Date,
   userId?: string,
 ): Promise<{ userId: string; start: Date; end: Date }[]> {
-  const from = now.getTime() - 7 * DAY;
-  const horizon = now.getTime() + ICAL_WEEKS * 7 * DAY;
-  const overrides = (await overridesFrom(db, new Date(from), schedule.name)).map(toOverride);
-  return shiftsBetween(schedule, overrides, from, horizon).flatMap((s) =>
-    s.userId !== undefined &&
-    (s.end ?? horizon) > now.getTime() &&
-    (userId === undefined || s.userId === userId)
+  const t = now.getTime();
+  const horizon = t + ICAL_WEEKS * 7 * DAY;
+  const { overrides } = await scheduleState(db, schedule, now);
+  const shifts = shiftsBetween(schedule, overrides, t, horizon, CALENDAR_SHIFTS_MAX);
+  const current = shifts[0];
+  for (const back of [7, 35, 400]) {
+    if (!current) break;
+    const from = t - back * DAY;
+    const earlier = (await overridesFrom(db, new Date(from), schedule.name)).map(toOverride);
+    const behind = shiftsBetween(schedule, earlier, from, t + 1, CALENDAR_SHIFTS_MAX).at(-1);
+    // A walk that ran out of shifts before reaching now cannot say; one that began inside it, look further.
+    if (!behind || (behind.end !== undefined && behind.end <= t)) break;
+    if (behind.start > from) {
+      current.start = behind.start;
+      break;
+    }
+  }
+  return shifts.flatMap((s) =>
+    s.userId !== undefined && (userId === undefined || s.userId === userId)
       ? [{ userId: s.userId, start: new Date(s.start), end: new Date(s.end ?? horizon) }]
       : [],
   );

@@ -133,22 +133,44 @@ export function onCallAt(schedule: Schedule, overrides: Override[], t: number): 
   return undefined;
 }
 
+/** A layer's next handoff after turn k to someone else (a rotation like [A, A, B] hands A on once). */
+function nextTurnChange(zone: string, layer: Layer, k: number): number | undefined {
+  const n = layer.users.length;
+  if (k < 0) return handoffAt(zone, layer, 0);
+  const who = layer.users[k % n];
+  for (let step = 1; step <= n; step++) {
+    if (layer.users[(k + step) % n] !== who) return handoffAt(zone, layer, k + step);
+  }
+  return undefined; // everyone in the rotation is the same person
+}
+
+/** The first edge of a restriction's windows after t: the days are walked forward, not all built. */
+function nextWindowEdge(zone: string, only: Restriction, t: number): number | undefined {
+  const today = midnightOf(wallClock(zone, t));
+  const closes = only.toMinute > only.fromMinute ? only.toMinute : only.toMinute + 24 * 60;
+  // Windows never overlap (each is under 24 hours and opens at the same time of day), so edges grow
+  // with the day they belong to: the first day with an edge after t has the next one.
+  for (let d = -1; d <= 8; d++) {
+    const day = today + d * DAY;
+    if (!only.days.includes(weekdayOf(day))) continue;
+    const start = instantOf(zone, day + only.fromMinute * MINUTE);
+    if (start > t) return start;
+    const end = instantOf(zone, day + closes * MINUTE);
+    if (end > t) return end;
+  }
+  return undefined;
+}
+
 /** The first instant after t at which some layer or override could change hands. */
 function nextEdge(schedule: Schedule, overrides: Override[], t: number): number {
   const zone = schedule.timeZone;
   let next = Number.POSITIVE_INFINITY;
-  const consider = (c: number) => {
-    if (c > t && c < next) next = c;
+  const consider = (c: number | undefined) => {
+    if (c !== undefined && c > t && c < next) next = c;
   };
   for (const layer of schedule.layers) {
-    const k = turnIndex(zone, layer, t);
-    // A one-person layer hands over only when it starts.
-    if (k < 0 || layer.users.length > 1) consider(handoffAt(zone, layer, k + 1));
-    if (layer.only)
-      for (const [start, end] of windowsAround(zone, layer.only, t, 1, 8)) {
-        consider(start);
-        consider(end);
-      }
+    consider(nextTurnChange(zone, layer, turnIndex(zone, layer, t)));
+    if (layer.only) consider(nextWindowEdge(zone, layer.only, t));
   }
   for (const o of overrides) {
     consider(o.startsAt.getTime());
@@ -167,9 +189,13 @@ export interface Shift {
 }
 
 /** How many edges a walk may look at: bounds the work for tiny turns over long horizons. */
-const MAX_EDGES = 50_000;
+const MAX_EDGES = 20_000;
 
-/** The instant after t when who is on call changes, before `horizon`; undefined if it does not. */
+/**
+ * The instant after t when who is on call changes, before `horizon`; undefined if it does not. A walk
+ * that looks at MAX_EDGES edges without a change stops there and answers the last one: a time to look
+ * again (a job re-arming on it finds nobody new and re-arms), never a silent "no change".
+ */
 export function nextHandoff(
   schedule: Schedule,
   overrides: Override[],
@@ -183,7 +209,7 @@ export function nextHandoff(
     if (!(at < horizon)) return undefined;
     if (onCallAt(schedule, overrides, at)?.userId !== who) return at;
   }
-  return undefined;
+  return at;
 }
 
 /** The shifts from t (the one in progress first) until `horizon`, at most `limit` of them. */

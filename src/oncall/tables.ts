@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigserial, index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
@@ -19,8 +20,8 @@ export const oncallOverrides = pgTable(
     endsAt: tstz('ends_at').notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: tstz('created_at').notNull(),
-    /** Who it relieved when it was set, as the schedule stood then (for the record and the DMs). */
-    relievedUserId: text('relieved_user_id'),
+    /** Whom it relieved when it was set (everyone with a shift inside it), as the schedule stood then. */
+    relievedUserIds: text('relieved_user_ids').array().notNull().default(sql`'{}'::text[]`),
     removedBy: text('removed_by'),
     removedAt: tstz('removed_at'),
   },

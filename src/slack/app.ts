@@ -7,6 +7,7 @@ import type { SlackGateway } from './gateway.js';
 import { registerActions } from './listeners/actions.js';
 import { registerAlertActions } from './listeners/alerts.js';
 import { registerCommands } from './listeners/commands.js';
+import { registerLearn } from './listeners/learn.js';
 import { registerOncall } from './listeners/oncall.js';
 import { Listeners } from './listeners/registry.js';
 import { registerUnknownHandler } from './listeners/unknown.js';
@@ -76,5 +77,6 @@ export function buildSlack(options: {
   registerActions(deps);
   registerAlertActions(deps);
   registerOncall(deps);
+  registerLearn(deps);
   return { app, handleEvents: http?.handle, listeners };
 }

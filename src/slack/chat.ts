@@ -2,16 +2,17 @@ import type { AlertNotice, AlertsChat, Workspace } from '../alerts/chat.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { ChatMessageRef, IncidentChat, IncidentNotice, MessageMarker } from '../incidents/chat.js';
 import type { IncidentSnapshot } from '../incidents/queries.js';
+import type { LearnChat, LearnNotice } from '../learn/chat.js';
 import type { OncallChat, OncallNotice } from '../oncall/chat.js';
 import type { SlackGateway } from './gateway.js';
 import { incidentTopic } from './views/card.js';
 import { renderNotice } from './views/notices.js';
 
 /**
- * The Slack side of `IncidentChat`, `AlertsChat` and `OncallChat`: the capabilities' jobs say what to tell whom (a
+ * The Slack side of the capabilities' chat ports (`IncidentChat`, `AlertsChat`, `OncallChat`, `LearnChat`): the capabilities' jobs say what to tell whom (a
  * notice, as data); this renders it with the pure views and sends it through the one Web API gateway.
  */
-export class SlackChat implements IncidentChat, AlertsChat, OncallChat {
+export class SlackChat implements IncidentChat, AlertsChat, OncallChat, LearnChat {
   constructor(
     private readonly slack: SlackGateway,
     private readonly config: IncidentConfig,
@@ -57,13 +58,16 @@ export class SlackChat implements IncidentChat, AlertsChat, OncallChat {
 
   post(
     channel: string,
-    notice: IncidentNotice | AlertNotice | OncallNotice,
+    notice: IncidentNotice | AlertNotice | OncallNotice | LearnNotice,
     options: { threadTs?: string; marker?: MessageMarker } = {},
   ): Promise<ChatMessageRef> {
     return this.slack.postMessage({ channel, ...renderNotice(notice, this.config), ...options });
   }
 
-  update(message: ChatMessageRef, notice: IncidentNotice | AlertNotice | OncallNotice): Promise<void> {
+  update(
+    message: ChatMessageRef,
+    notice: IncidentNotice | AlertNotice | OncallNotice | LearnNotice,
+  ): Promise<void> {
     return this.slack.updateMessage(message.channel, message.ts, renderNotice(notice, this.config));
   }
 
@@ -77,5 +81,17 @@ export class SlackChat implements IncidentChat, AlertsChat, OncallChat {
 
   setUsergroupMembers(group: string, users: string[]): Promise<void> {
     return this.slack.setUsergroupMembers(group, users);
+  }
+
+  createChannelCanvas(channelId: string, title: string, markdown: string): Promise<string> {
+    return this.slack.createChannelCanvas(channelId, title, markdown);
+  }
+
+  replaceCanvas(canvasId: string, markdown: string): Promise<void> {
+    return this.slack.replaceCanvas(canvasId, markdown);
+  }
+
+  uploadFile(input: Parameters<LearnChat['uploadFile']>[0]): Promise<void> {
+    return this.slack.uploadFile(input);
   }
 }

@@ -35,7 +35,14 @@ export type IncidentCommand =
   | { kind: 'oncall'; schedule?: string }
   | { kind: 'oncall_overrides' }
   | { kind: 'oncall_override_modal' }
-  | { kind: 'oncall_override'; schedule: string; userId: string; durationMs: number };
+  | { kind: 'oncall_override'; schedule: string; userId: string; durationMs: number }
+  | { kind: 'postmortem' }
+  | { kind: 'postmortem_export' }
+  | { kind: 'postmortem_owner'; userId: string }
+  | { kind: 'followup_add'; text: string; ownerId?: string; due?: { on: string } | { inDays: number } }
+  | { kind: 'followup_done'; number: number }
+  | { kind: 'followup_drop'; number: number; reason: string }
+  | { kind: 'followups' };
 
 export const USAGE = {
   role: '`/incident role <commander|deputy|liaison|scribe> @person`',
@@ -45,6 +52,9 @@ export const USAGE = {
   page: '`/incident page @person [@group …] [reason]`',
   oncall:
     '`/incident oncall [schedule]` · `/incident oncall override <schedule> @person <duration>` · `/incident oncall overrides`',
+  postmortem: '`/incident postmortem` · `/incident postmortem export` · `/incident postmortem owner @person`',
+  followup:
+    '`/incident followup add <text> [@owner] [due YYYY-MM-DD | in <N>d]` · `/incident followup done <n>` · `/incident followup drop <n> <reason>` · `/incident followups`',
 } as const;
 
 const usage = (which: keyof typeof USAGE, problem?: string): IncidentCommand => ({
@@ -164,6 +174,79 @@ function parseOncall(words: string[]): IncidentCommand {
   }
 }
 
+function parsePostmortem(words: string[]): IncidentCommand {
+  const [verb = '', ...rest] = words;
+  switch (verb.toLowerCase()) {
+    case '':
+      return { kind: 'postmortem' };
+    case 'export':
+      return rest.length === 0 ? { kind: 'postmortem_export' } : usage('postmortem');
+    case 'owner': {
+      if (rest.length !== 1) return usage('postmortem', 'Name one person.');
+      const who = parseUserMention(rest[0] ?? '');
+      return 'problem' in who
+        ? usage('postmortem', who.problem)
+        : { kind: 'postmortem_owner', userId: who.userId };
+    }
+    default:
+      return usage('postmortem');
+  }
+}
+
+const DUE_ON = /\s+due\s+(\S+)$/i;
+const DUE_IN = /\s+in\s+(\d{1,3})\s*d(?:ays?)?$/i;
+
+/** `followup add <text> [@owner] [due YYYY-MM-DD | in <N>d]`, read from the end. */
+function parseFollowupAdd(rest: string): IncidentCommand {
+  let text = ` ${rest}`;
+  let due: { on: string } | { inDays: number } | undefined;
+  const on = DUE_ON.exec(text);
+  const inDays = DUE_IN.exec(text);
+  if (on) {
+    due = { on: on[1] as string };
+    text = text.slice(0, on.index);
+  } else if (inDays) {
+    const n = Number(inDays[1]);
+    if (n < 1 || n > 365) return usage('followup', 'A follow-up is due in 1 to 365 days.');
+    due = { inDays: n };
+    text = text.slice(0, inDays.index);
+  }
+  text = text.trim();
+  let ownerId: string | undefined;
+  const last = text.split(/\s+/).at(-1) ?? '';
+  if (last.startsWith('<@') || last.startsWith('<!subteam')) {
+    const who = parseUserMention(last);
+    if ('problem' in who) return usage('followup', who.problem);
+    ownerId = who.userId;
+    text = text.slice(0, text.length - last.length).trim();
+  }
+  const clean = unescapeCommandText(text).trim();
+  if (!clean) return usage('followup', 'Say what the follow-up is.');
+  return { kind: 'followup_add', text: clean, ...(ownerId ? { ownerId } : {}), ...(due ? { due } : {}) };
+}
+
+function parseFollowup(rest: string): IncidentCommand {
+  const [verb = '', first = ''] = rest.split(/\s+/);
+  const afterVerb = rest.slice(verb.length).trim();
+  const number = /^#?(\d{1,6})$/.exec(first)?.[1];
+  switch (verb.toLowerCase()) {
+    case 'add':
+      return parseFollowupAdd(afterVerb);
+    case 'done':
+      return number && afterVerb === first
+        ? { kind: 'followup_done', number: Number(number) }
+        : usage('followup', 'Give the follow-up number.');
+    case 'drop': {
+      const reason = unescapeCommandText(afterVerb.slice(first.length)).trim();
+      if (!number) return usage('followup', 'Give the follow-up number.');
+      if (!reason) return usage('followup', 'Say why it is dropped.');
+      return { kind: 'followup_drop', number: Number(number), reason };
+    }
+    default:
+      return usage('followup');
+  }
+}
+
 export function parseCommand(rawText: string): IncidentCommand {
   const text = rawText.trim();
   if (text === '') return { kind: 'open' };
@@ -222,6 +305,15 @@ export function parseCommand(rawText: string): IncidentCommand {
     case 'oncall':
     case 'on-call':
       return parseOncall(words);
+    case 'postmortem':
+    case 'pm':
+      return parsePostmortem(words);
+    case 'followup':
+    case 'follow-up':
+      return parseFollowup(rest);
+    case 'followups':
+    case 'follow-ups':
+      return { kind: 'followups' };
     default:
       return { kind: 'help', unknown: first };
   }

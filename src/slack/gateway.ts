@@ -25,7 +25,12 @@ type ManifestScopes = NonNullable<
   NonNullable<AppsManifestValidateArguments['manifest']['oauth_config']>['scopes']
 >;
 /** A bot scope as Slack's own manifest type knows it (a typo does not compile). */
-export type BotScope = NonNullable<ManifestScopes['bot']>[number];
+export type ManifestBotScope = NonNullable<ManifestScopes['bot']>[number];
+/**
+ * …and the canvas scopes, which Slack grants (conversations.canvases.create and canvases.edit need
+ * `canvases:write`) but @slack/web-api 8.2's manifest type does not list yet.
+ */
+export type BotScope = ManifestBotScope | 'canvases:write';
 
 export const METHOD_SCOPES: Record<string, BotScope[]> = {
   'auth.test': [],
@@ -44,6 +49,11 @@ export const METHOD_SCOPES: Record<string, BotScope[]> = {
   // Keeps a schedule's user group equal to whoever is on call.
   'usergroups.users.update': ['usergroups:write'],
   'conversations.open': ['im:write'],
+  // The postmortem: the incident channel's canvas, or a Markdown file where canvases are refused.
+  'conversations.canvases.create': ['canvases:write'],
+  'canvases.edit': ['canvases:write'],
+  'files.getUploadURLExternal': ['files:write'],
+  'files.completeUploadExternal': ['files:write'],
 };
 
 const RETRYABLE_PLATFORM_ERRORS = new Set([
@@ -134,8 +144,10 @@ export interface BotIdentity {
 export class SlackGateway {
   private readonly client: WebClient;
   private identity: BotIdentity | undefined;
+  private readonly timeoutMs: number;
 
   constructor(options: SlackGatewayOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
     const clientOptions: WebClientOptions = {
       slackApiUrl: options.apiUrl,
       logger: boltLogger(options.logger.child({ component: 'web-api' })),
@@ -305,6 +317,69 @@ export class SlackGateway {
       this.client.usergroups.users.list({ usergroup }),
     );
     return res.users ?? [];
+  }
+
+  /** Makes the channel's canvas with this Markdown; its id. */
+  async createChannelCanvas(channelId: string, title: string, markdown: string): Promise<string> {
+    const res = await this.call('conversations.canvases.create', () =>
+      this.client.conversations.canvases.create({
+        channel_id: channelId,
+        title,
+        document_content: { type: 'markdown', markdown },
+      }),
+    );
+    if (!res.canvas_id)
+      throw new PermanentError('no_canvas_id', 'conversations.canvases.create returned no id');
+    return res.canvas_id;
+  }
+
+  /** Replaces a canvas's whole content. */
+  async replaceCanvas(canvasId: string, markdown: string): Promise<void> {
+    await this.call('canvases.edit', () =>
+      this.client.canvases.edit({
+        canvas_id: canvasId,
+        changes: [{ operation: 'replace', document_content: { type: 'markdown', markdown } }],
+      }),
+    );
+  }
+
+  /**
+   * Uploads a text file into a channel the way Slack asks now: an upload URL, the bytes POSTed to it, then
+   * the upload completed into the channel (files.upload is retired).
+   */
+  async uploadFile(input: {
+    channelId: string;
+    filename: string;
+    title: string;
+    content: string;
+    comment: string;
+  }): Promise<void> {
+    const bytes = Buffer.from(input.content, 'utf8');
+    const target = await this.call('files.getUploadURLExternal', () =>
+      this.client.files.getUploadURLExternal({ filename: input.filename, length: bytes.length }),
+    );
+    if (!target.upload_url || !target.file_id)
+      throw new PermanentError('no_upload_url', 'files.getUploadURLExternal returned no upload URL');
+    let res: Response;
+    try {
+      res = await fetch(target.upload_url, {
+        method: 'POST',
+        body: bytes,
+        headers: { 'content-type': 'application/octet-stream' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new RetryableError('uploading the file failed', undefined, { cause: err });
+    }
+    if (!res.ok) throw new RetryableError(`uploading the file answered HTTP ${res.status}`);
+    const fileId = target.file_id;
+    await this.call('files.completeUploadExternal', () =>
+      this.client.files.completeUploadExternal({
+        files: [{ id: fileId, title: input.title }],
+        channel_id: input.channelId,
+        initial_comment: input.comment,
+      }),
+    );
   }
 
   /** Sets a user group's members (never empty: Slack refuses that, and callers keep the last members). */

@@ -74,3 +74,13 @@ export const OVERRIDE_MODAL = {
   start: { block: 'start', action: 'start_picker' },
   end: { block: 'end', action: 'end_picker' },
 } as const;
+
+/** The postmortem's controls: Write (generate) and Edit carry the incident id; a status button `id:status`. */
+export const POSTMORTEM_ACTION = {
+  write: 'postmortem_write',
+  edit: 'postmortem_edit',
+  status: 'postmortem_status',
+} as const;
+
+/** The Edit postmortem form: one block per part people write (block and action ids are the part's name). */
+export const POSTMORTEM_MODAL = { callbackId: 'postmortem_edit' } as const;

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { INCIDENT_STATUSES, REMINDERS, ROLES, UPDATE_AUDIENCES } from '../incidents/model.js';
+import {
+  INCIDENT_STATUSES,
+  POSTMORTEM_STATUSES,
+  REMINDERS,
+  ROLES,
+  UPDATE_AUDIENCES,
+} from '../incidents/model.js';
 
 /**
  * Every kind of timeline event and the data it carries. The timeline is the incident's memory: the
@@ -85,14 +91,30 @@ export const TIMELINE_DATA = {
     number: z.number().optional(),
     /** deputy: which mark (1 = the first `deputy_callouts` interval). */
     mark: z.number().optional(),
-    /** postmortem: when the incident was resolved. */
+    /** postmortem: when the incident was resolved, and when the postmortem is due. */
     resolvedAt: isoTime.optional(),
+    dueAt: isoTime.optional(),
   }),
   reminder_snoozed: z.looseObject({ until: isoTime }),
   /** An alert group became this incident (declared from it): its title and how many alerts fired. */
   alerts_linked: z.looseObject({ groupId: z.number(), title: z.string(), firing: z.number() }),
   /** Every alert of the groups linked to the incident has resolved (the incident itself has not). */
   alerts_resolved: z.looseObject({ title: z.string() }),
+  postmortem_owner_set: z.looseObject({ ownerId: userId, previous: userId.nullable() }),
+  postmortem_status_changed: z.looseObject({
+    from: z.enum(POSTMORTEM_STATUSES).nullable(),
+    to: z.enum(POSTMORTEM_STATUSES),
+  }),
+  /** Someone edited the parts of the postmortem people write (which ones). */
+  postmortem_edited: z.looseObject({ parts: z.array(z.string()) }),
+  followup_added: z.looseObject({
+    number: z.number(),
+    text: z.string(),
+    ownerId: userId.nullable(),
+    dueOn: z.string().nullable(),
+  }),
+  followup_done: z.looseObject({ number: z.number() }),
+  followup_dropped: z.looseObject({ number: z.number(), reason: z.string() }),
 } as const;
 
 export type TimelineKind = keyof typeof TIMELINE_DATA;

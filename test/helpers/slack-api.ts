@@ -85,6 +85,19 @@ export class SlackApiMock {
   readonly pins: { channel: string; ts: string }[] = [];
   /** User groups (S…) and their members, for usergroups.users.list. */
   readonly usergroups = new Map<string, string[]>();
+  /** Channel canvases by id; `refuseCanvases` makes conversations.canvases.create answer that error. */
+  readonly canvases = new Map<string, { channel: string; title: string; markdown: string }>();
+  refuseCanvases: string | undefined;
+  /** Files uploaded (files.getUploadURLExternal, the POST of the bytes, files.completeUploadExternal). */
+  readonly files: {
+    id: string;
+    filename: string;
+    length: number;
+    content?: string;
+    channel?: string;
+    title?: string;
+    comment?: string;
+  }[] = [];
   private readonly overrides = new Map<string, Override>();
   private readonly holds = new Map<string, { arrived: () => void; released: Promise<void> }>();
   private readonly counts = new Map<string, number>();
@@ -145,6 +158,17 @@ export class SlackApiMock {
         mock.holds.delete(method);
         hold.arrived();
         void hold.released.then(answer);
+      });
+    // The bytes of an upload, POSTed to the URL files.getUploadURLExternal gave.
+    nock('https://files.slack.com')
+      .persist()
+      .post(/^\/upload\/v1\/[A-Z0-9]+$/)
+      .reply((uri, body) => {
+        const reply = mock.handle('file_upload', {
+          id: uri.split('/').at(-1),
+          content: typeof body === 'string' ? body : Buffer.from(body as Buffer).toString('utf8'),
+        });
+        return [reply.status ?? 200, 'OK - file uploaded'];
       });
     // Answers sent through a command's or an action's response_url.
     nock('https://hooks.slack.com')
@@ -374,6 +398,59 @@ export class SlackApiMock {
       case 'usergroups.users.list': {
         const users = this.usergroups.get(String(args.usergroup));
         return users ? this.ok({ users }) : this.fail('no_such_subteam');
+      }
+      case 'conversations.canvases.create': {
+        if (this.refuseCanvases) return this.fail(this.refuseCanvases);
+        const channel = String(args.channel_id ?? '');
+        if ([...this.canvases.values()].some((c) => c.channel === channel))
+          return this.fail('channel_canvas_already_exists');
+        const doc = (
+          typeof args.document_content === 'string'
+            ? JSON.parse(args.document_content)
+            : args.document_content
+        ) as { markdown?: string } | undefined;
+        if ((doc?.markdown ?? '').length > 1_048_576) return this.fail('canvas_creation_failed');
+        const id = `F0CANVAS${this.canvases.size + 1}`;
+        this.canvases.set(id, { channel, title: String(args.title ?? ''), markdown: doc?.markdown ?? '' });
+        return this.ok({ canvas_id: id });
+      }
+      case 'canvases.edit': {
+        const canvas = this.canvases.get(String(args.canvas_id));
+        if (!canvas) return this.fail('canvas_not_found');
+        const changes = (typeof args.changes === 'string' ? JSON.parse(args.changes) : args.changes) as {
+          operation: string;
+          document_content?: { markdown?: string };
+        }[];
+        for (const c of changes)
+          if (c.operation === 'replace') canvas.markdown = c.document_content?.markdown ?? '';
+        return this.ok();
+      }
+      case 'files.getUploadURLExternal': {
+        const id = `F0FILE${this.files.length + 1}`;
+        this.files.push({ id, filename: String(args.filename ?? ''), length: Number(args.length ?? 0) });
+        return this.ok({ upload_url: `https://files.slack.com/upload/v1/${id}`, file_id: id });
+      }
+      case 'file_upload': {
+        const file = this.files.find((f) => f.id === args.id);
+        if (!file) return { status: 404, body: {} };
+        file.content = String(args.content ?? '');
+        return { status: 200, body: {} };
+      }
+      case 'files.completeUploadExternal': {
+        const list = (typeof args.files === 'string' ? JSON.parse(args.files) : args.files) as {
+          id: string;
+          title?: string;
+        }[];
+        for (const f of list) {
+          const file = this.files.find((x) => x.id === f.id);
+          if (!file?.content) return this.fail('file_not_found');
+          Object.assign(file, {
+            channel: String(args.channel_id ?? ''),
+            title: f.title,
+            comment: String(args.initial_comment ?? ''),
+          });
+        }
+        return this.ok({ files: list.map((f) => ({ id: f.id, title: f.title })) });
       }
       case 'usergroups.users.update': {
         const group = String(args.usergroup);

@@ -36,6 +36,10 @@ schedules:
         turn: 1w
         users: [U0NIGHT]
         only: { from: "22:00", to: "06:00" }
+  solo:
+    time_zone: Europe/Berlin
+    layers:
+      - { start: "2026-10-01 09:00", turn: 1w, users: [U0SOLO1] }
 escalation_policies:
   oncall:
     tiers:
@@ -129,7 +133,12 @@ describe('/incident oncall', () => {
     expect(all).toContain('*primary*');
     expect(all).toContain(`Nobody is on call now, until <!date^${seconds('2026-11-26T21:00:00Z')}^`);
     expect(await ask('oncall tertiary')).toContain(
-      'There is no schedule called `tertiary`. Schedules: `primary`, `nights`.',
+      'There is no schedule called `tertiary`. Schedules: `primary`, `nights`, `solo`.',
+    );
+    // Names of inherited properties are not schedules either.
+    expect(await ask('oncall constructor')).toContain('There is no schedule called `constructor`.');
+    expect(await ask('oncall override toString <@U0BBB|bob> 1h')).toContain(
+      'There is no schedule called `toString`.',
     );
     expect(await ask('oncall override primary U0BBB 4h')).toContain('is not a mention of a person');
     expect(await ask('oncall override primary <@U0BBB|bob> soon')).toContain('`soon` is not a duration');
@@ -158,6 +167,14 @@ describe('/incident oncall', () => {
     await tick();
     expect(dmsTo('U0AAA').filter((m) => m.text.includes('You are on call for *primary*'))).toHaveLength(1);
     expect(groupUpdates().at(-1)).toEqual({ usergroup: 'S0PRIMARY', users: 'U0AAA' });
+  });
+
+  it('an override across a handoff relieves everyone whose shift it covers, and tells each', async () => {
+    // Thursday 10:00 to Friday 10:00 UTC: U0AAA until Friday 08:00, then U0BBB.
+    await ask('oncall override primary <@U0SUBST|sub> 1d', 'U0LEAD');
+    for (const user of ['U0AAA', 'U0BBB'])
+      expect(dmsTo(user).at(-1)?.text).toContain('<@U0SUBST> covers your *primary* shift');
+    expect(await ask('oncall overrides')).toContain('instead of <@U0AAA>, <@U0BBB> (set by <@U0LEAD>)');
   });
 
   it('lists overrides with Remove; removing one tells both and puts the rotation back', async () => {
@@ -374,6 +391,7 @@ describe('the iCal feed', () => {
     expect((await feed('')).status).toBe(401);
     expect((await feed('?token=wrong-token-0123456789')).status).toBe(401);
     expect((await feed(`?token=${ICAL_TOKEN}`, '/oncall/tertiary.ics')).status).toBe(404);
+    expect((await feed(`?token=${ICAL_TOKEN}`, '/oncall/constructor.ics')).status).toBe(404);
     expect((await feed(`?token=${ICAL_TOKEN}&user=bob`)).status).toBe(400);
     const res = await feed(`?token=${ICAL_TOKEN}`);
     expect(res.status).toBe(200);
@@ -394,6 +412,18 @@ describe('the iCal feed', () => {
     expect(mine.every((e) => e.summary === 'On call: primary')).toBe(true);
     // No clock change in these weeks: every handoff is 09:00 CET, 08:00 UTC.
     expect(mine.every((e) => e.startDate.toJSDate().toISOString().endsWith('T08:00:00.000Z'))).toBe(true);
+  });
+
+  it('a shift that began weeks ago keeps its real start, and its id from fetch to fetch', async () => {
+    const events = async () =>
+      new ICAL.Component(ICAL.parse(await (await feed(`?token=${ICAL_TOKEN}`, '/oncall/solo.ics')).text()))
+        .getAllSubcomponents('vevent')
+        .map((v) => new ICAL.Event(v));
+    const [first] = await events();
+    expect(first?.startDate.toJSDate().toISOString()).toBe('2026-10-01T07:00:00.000Z'); // 09:00 CEST
+    await tick(3 * 86_400_000);
+    const [later] = await events();
+    expect(later?.uid).toBe(first?.uid);
   });
 
   it('is off without ONCALL_ICAL_TOKEN', async () => {

@@ -130,6 +130,7 @@ describe('config file', () => {
       admins: [],
       roleDescriptions: DEFAULT_ROLE_DESCRIPTIONS,
       escalationPolicies: {},
+      businessTimeZone: 'UTC',
       schedules: {},
       reminders: {},
       channelPrefix: 'sev',
@@ -247,7 +248,7 @@ describe('escalation and reminders config', () => {
       description: 'Critical',
       escalationPolicy: 'default',
       updateEveryMs: 1_200_000,
-      postmortemDueMs: 3 * 86_400_000,
+      postmortemDue: { ms: 3 * 86_400_000 },
     });
     expect(config.severities[1]).toEqual({ id: 'SEV2', description: 'Major' });
     expect(config.reminders).toEqual({ missingCommanderAfterMs: 600_000, deputyCalloutsMs: 600_000 });
@@ -483,6 +484,8 @@ describe('incident.config.example.yml', () => {
     ]);
     expect(config.reminders).toEqual({ missingCommanderAfterMs: 600_000, deputyCalloutsMs: 600_000 });
     expect(config.admins).toEqual(['U0123ADMIN']);
+    expect(config.businessTimeZone).toBe('Europe/Berlin');
+    expect(config.severities[0]?.postmortemDue).toEqual({ businessDays: 5 });
     expect(config.schedules.primary).toMatchObject({
       timeZone: 'Europe/Berlin',
       usergroup: 'S0PRIMARY',
@@ -542,7 +545,7 @@ describe('schedules config', () => {
           '  secondary:',
           '    time_zone: Europe/Berlin',
           '    usergroup: S0SHARED',
-          '    layers: [{ start: "2026-11-02 09:00", turn: 1w, users: [U0BBB], only: { from: "25:00", to: "08:00" } }]',
+          '    layers: [{ start: "1969-12-31 09:00", turn: 53w, users: [U0BBB], only: { from: "25:00", to: "08:00" } }]',
           'escalation_policies:',
           '  default:',
           '    tiers:',
@@ -552,11 +555,13 @@ describe('schedules config', () => {
     );
     expect(lines).toEqual([
       'cfg.yml: schedules.primary.time_zone: "Mars/Olympus_Mons" is not a time zone known to this platform (an IANA name such as Europe/Berlin)',
-      'cfg.yml: schedules.primary.layers[0].start: "2026-02-30 09:00" must be a local date and time such as "2026-11-02 09:00"',
+      'cfg.yml: schedules.primary.layers[0].start: "2026-02-30 09:00" must be a local date and time such as "2026-11-02 09:00" (1970 or later)',
       'cfg.yml: schedules.primary.layers[0].turn: "30s" must be at least 1m',
       'cfg.yml: schedules.primary.layers[0].users: [] must name at least one person',
-      'cfg.yml: schedules.primary.layers[1].start: "2026-11-02 9am" must be a local date and time such as "2026-11-02 09:00"',
+      'cfg.yml: schedules.primary.layers[1].start: "2026-11-02 9am" must be a local date and time such as "2026-11-02 09:00" (1970 or later)',
       'cfg.yml: schedules.primary.layers[1].only.days[1]: "funday" must be one of mon, tue, wed, thu, fri, sat, sun',
+      'cfg.yml: schedules.secondary.layers[0].start: "1969-12-31 09:00" must be a local date and time such as "2026-11-02 09:00" (1970 or later)',
+      'cfg.yml: schedules.secondary.layers[0].turn: "53w" must be at most 52w',
       'cfg.yml: schedules.secondary.layers[0].only.from: "25:00" must be a time of day such as "09:00" (00:00 to 23:59)',
     ]);
     // The window, the shared group and the unknown schedule are checked once the shapes are right.
@@ -576,7 +581,7 @@ describe('schedules config', () => {
             'escalation_policies:',
             '  default:',
             '    tiers:',
-            '      - { after: 0m, notify: ["schedule:primary", "schedule:tertiary"] }',
+            '      - { after: 0m, notify: ["schedule:primary", "schedule:tertiary", "schedule:toString"] }',
           ].join('\n'),
         ),
       );
@@ -586,6 +591,7 @@ describe('schedules config', () => {
     const targets = shapely('');
     expect(targets).toEqual([
       'cfg.yml: escalation_policies.default.tiers[0].notify[1]: "schedule:tertiary" names no schedule in schedules',
+      'cfg.yml: escalation_policies.default.tiers[0].notify[2]: "schedule:toString" names no schedule in schedules',
       'cfg.yml: schedules.secondary.usergroup: is schedules.primary.usergroup too (one group can follow one schedule)',
     ]);
   });

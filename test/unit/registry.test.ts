@@ -42,6 +42,8 @@ const incident: IncidentSnapshot = {
   acknowledgedBy: undefined,
   paging: true,
   alertsFiring: undefined,
+  followups: { total: 0, open: 0 },
+  postmortem: { status: undefined, ownerId: undefined, dueAt: undefined },
 };
 
 const alertGroup: AlertGroupView = {

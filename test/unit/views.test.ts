@@ -43,6 +43,8 @@ const longest: IncidentSnapshot = {
   acknowledgedBy: 'U0ACKER',
   paging: false,
   alertsFiring: 123456,
+  followups: { total: 0, open: 0 },
+  postmortem: { status: undefined, ownerId: undefined, dueAt: undefined },
 };
 
 describe('declare modal', () => {
@@ -253,6 +255,17 @@ describe('timeline events', () => {
     reminder_snoozed: { until: '2026-11-26T10:45:00.000Z' },
     alerts_linked: { groupId: 4, title: '<!channel> HighErrorRate', firing: 12 },
     alerts_resolved: { title: '<!here> HighErrorRate' },
+    postmortem_owner_set: { ownerId: 'U0OWNER', previous: null },
+    postmortem_status_changed: { from: 'draft', to: 'in_review' },
+    postmortem_edited: { parts: ['overview', 'contributingFactors'] },
+    followup_added: {
+      number: 3,
+      text: '<!channel> add a canary'.repeat(20),
+      ownerId: 'U0ANN',
+      dueOn: '2026-12-04',
+    },
+    followup_done: { number: 3 },
+    followup_dropped: { number: 3, reason: 'superseded by <!here> the migration' },
   };
   const task = {
     id: 9,

@@ -1,8 +1,16 @@
 import type { SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { View } from '@slack/web-api';
 import { listOpenGroups } from '../../alerts/queries.js';
+import { localDate, plusDays } from '../../calendar.js';
 import { pagePeople } from '../../escalation/pages.js';
 import { escalateNow } from '../../escalation/steps.js';
+import {
+  addFollowup,
+  completeFollowup,
+  dropFollowup,
+  followupsOf,
+  openFollowups,
+} from '../../incidents/followups.js';
 import { acknowledge, changeSeverity, reopenIncident, resolveIncident } from '../../incidents/lifecycle.js';
 import { addNote } from '../../incidents/notes.js';
 import {
@@ -16,6 +24,7 @@ import {
 import { assignRole } from '../../incidents/roles.js';
 import { addTask, assignTask, completeTask } from '../../incidents/tasks.js';
 import { postStatusUpdate } from '../../incidents/updates.js';
+import { exportPostmortem, setPostmortemOwner, writePostmortem } from '../../learn/postmortems.js';
 import { addOverride, scheduleNamed } from '../../oncall/overrides.js';
 import { onCallSummaries, overridesFrom } from '../../oncall/queries.js';
 import { parseCommand } from '../command.js';
@@ -24,11 +33,13 @@ import { alertGroupList } from '../views/alerts.js';
 import { confirmation, type SlackMessage } from '../views/blocks.js';
 import { incidentCard } from '../views/card.js';
 import { declareModal } from '../views/declare-modal.js';
+import { incidentFollowupsList, openFollowupsList } from '../views/followups.js';
 import { helpMessage } from '../views/help.js';
 import { incidentList, notIncidentChannelMessage, rolesList, tasksList } from '../views/lists.js';
 import { resolveModal, rolesModal, updateModal } from '../views/modals.js';
 import { onCallMessage, overrideModal, overridesMessage } from '../views/oncall.js';
 import { takeCommandOffer } from '../views/paging.js';
+import { postmortemAnswer } from '../views/postmortem.js';
 import { timelinePage } from '../views/timeline.js';
 import type { ListenerDeps } from './deps.js';
 
@@ -107,6 +118,12 @@ export function registerCommands(deps: ListenerDeps): void {
             `<@${row.userId}> is on call for *${row.schedule}* until ${slackDate(row.endsAt, '{date_short_pretty} {time}')}; both of you are told.`,
           ),
         );
+      }
+      case 'followups': {
+        const here = await findIncidentByChannel(db, command.team_id, command.channel_id);
+        const today = localDate(run.clock.now(), deps.config.businessTimeZone);
+        if (here) return reply(incidentFollowupsList(here, await followupsOf(db, here.id), today));
+        return reply(openFollowupsList(await openFollowups(db, command.team_id), command.user_id, today));
       }
       case 'alerts': {
         await ack();
@@ -189,6 +206,35 @@ export function registerCommands(deps: ListenerDeps): void {
         const { tier } = await escalateNow(run, { ...base, reason: parsed.reason });
         return done(`Paging tier ${tier} now.`);
       }
+      case 'postmortem': {
+        const { status, canvas } = await writePostmortem(run, base);
+        return reply(postmortemAnswer(incident.id, status, canvas));
+      }
+      case 'postmortem_export':
+        await exportPostmortem(run, { ...base, channelId: command.channel_id });
+        return done('📝 Uploading the postmortem as a Markdown file here.');
+      case 'postmortem_owner':
+        await setPostmortemOwner(run, { ...base, ownerId: parsed.userId });
+        return done(`<@${parsed.userId}> owns the postmortem now.`);
+      case 'followup_add': {
+        const dueOn =
+          parsed.due && 'inDays' in parsed.due
+            ? plusDays(localDate(run.clock.now(), deps.config.businessTimeZone), parsed.due.inDays)
+            : parsed.due?.on;
+        const row = await addFollowup(run, {
+          ...base,
+          text: parsed.text,
+          ...(parsed.ownerId ? { ownerId: parsed.ownerId } : {}),
+          ...(dueOn ? { dueOn } : {}),
+        });
+        return done(`Added follow-up ${row.number}${row.dueOn ? `, due ${row.dueOn}` : ''}.`);
+      }
+      case 'followup_done':
+        await completeFollowup(run, { ...base, number: parsed.number });
+        return done(`Follow-up ${parsed.number} is done.`);
+      case 'followup_drop':
+        await dropFollowup(run, { ...base, number: parsed.number, reason: parsed.reason });
+        return done(`Follow-up ${parsed.number} is dropped.`);
       case 'page':
         await pagePeople(run, { ...base, targets: parsed.targets, reason: parsed.reason });
         return done(

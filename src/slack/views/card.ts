@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { Severity } from '../../config/index.js';
+import type { PostmortemStatus } from '../../incidents/model.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
 import { escapeMrkdwn, truncate } from '../../text.js';
 import { CARD_ACTION } from '../ids.js';
@@ -109,6 +110,8 @@ export function incidentCard(i: IncidentSnapshot, severities: Severity[] = []): 
       },
     ],
   });
+  const learn = learnLine(i);
+  if (learn) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: learn }] });
   if (severities.length > 0) blocks.push(cardActions(i, severities));
   return {
     text: truncate(
@@ -118,6 +121,28 @@ export function incidentCard(i: IncidentSnapshot, severities: Severity[] = []): 
     blocks,
   };
 }
+
+/** Follow-ups and the postmortem, once there are any. */
+function learnLine(i: IncidentSnapshot): string | undefined {
+  const parts = [
+    ...(i.followups.total > 0
+      ? [`📌 Follow-ups: ${i.followups.open} open of ${i.followups.total} (\`/incident followups\`)`]
+      : []),
+    ...(i.postmortem.status
+      ? [
+          `📝 Postmortem: ${POSTMORTEM_STATUS_LABEL[i.postmortem.status]}${i.postmortem.ownerId ? `, owner ${mentionUser(i.postmortem.ownerId)}` : ''}${i.postmortem.dueAt ? `, due ${slackDate(i.postmortem.dueAt, '{date_short_pretty}')}` : ''}`,
+        ]
+      : []),
+  ];
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
+export const POSTMORTEM_STATUS_LABEL: Record<PostmortemStatus, string> = {
+  draft: 'draft',
+  in_review: 'in review',
+  reviewed: 'reviewed',
+  closed: 'closed',
+};
 
 /** The channel topic: severity · status · commander, within Slack's 250 characters. */
 export function incidentTopic(i: IncidentSnapshot): string {

@@ -51,6 +51,25 @@ export const COMMANDS: { usage: string; does: string }[] = [
     does: 'Put a person on call for a schedule from now (such as 4h or 2d); without arguments, open the form',
   },
   { usage: '/incident oncall overrides', does: 'List current and coming overrides, each with Remove' },
+  {
+    usage: '/incident postmortem',
+    does: 'Write (or regenerate) the postmortem from the timeline into the channel canvas, with Edit and review buttons',
+  },
+  { usage: '/incident postmortem export', does: 'Upload the postmortem here as a Markdown file' },
+  {
+    usage: '/incident postmortem owner @person',
+    does: 'Name the postmortem’s owner (default: the commander)',
+  },
+  {
+    usage: '/incident followup add <text> [@owner] [due YYYY-MM-DD | in <N>d]',
+    does: 'Add a follow-up (an action item) to the incident; it outlives the incident',
+  },
+  { usage: '/incident followup done <n>', does: 'Complete follow-up n' },
+  { usage: '/incident followup drop <n> <reason>', does: 'Drop follow-up n (not doing it), saying why' },
+  {
+    usage: '/incident followups',
+    does: 'In an incident channel, its follow-ups; elsewhere yours, then everyone’s open ones, overdue first',
+  },
   { usage: '/incident help', does: 'Show this command reference' },
 ];
 

@@ -1,7 +1,7 @@
 import { type IncidentStatus, ROLES, type Role, type UpdateAudience } from '../../incidents/model.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
 import { escapeMrkdwn, truncate } from '../../text.js';
-import { CARD_ACTION } from '../ids.js';
+import { CARD_ACTION, POSTMORTEM_ACTION } from '../ids.js';
 import { mentionChannel, mentionUser, slackDate } from '../text.js';
 import { button, message, type SlackMessage, section, withButtons } from './blocks.js';
 import { roleLabel, statusLabel } from './labels.js';
@@ -114,7 +114,14 @@ export function resolvedMessage(
     `*Severity:* ${escapeMrkdwn(i.severity)} · *Roles:* ${roles.length ? roles.join(', ') : 'none assigned'} · *Open tasks left:* ${i.openTaskCount}`,
     `*Summary:* ${escapeMrkdwn(summary)}`,
   ];
-  return message(lines.join('\n'));
+  const due = i.postmortem.dueAt;
+  if (!due) return message(lines.join('\n'));
+  // The severity wants a postmortem: say when, whose, and offer to start it.
+  const owner = i.postmortem.ownerId ? `, owner ${mentionUser(i.postmortem.ownerId)}` : '';
+  lines.push(`📝 *Postmortem* due ${slackDate(due, '{date_short_pretty} {time}')}${owner}.`);
+  return withButtons(lines.join('\n'), [
+    button(POSTMORTEM_ACTION.write, 'Write the postmortem', i.id, 'primary'),
+  ]);
 }
 
 /**

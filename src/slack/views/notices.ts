@@ -2,10 +2,12 @@ import type { AlertNotice } from '../../alerts/chat.js';
 import type { IncidentConfig } from '../../config/index.js';
 import { PermanentError } from '../../errors.js';
 import type { IncidentNotice } from '../../incidents/chat.js';
+import type { LearnNotice } from '../../learn/chat.js';
 import type { OncallNotice } from '../../oncall/chat.js';
 import { alertGroupMessage, alertPageMessage, alertThreadMessage } from './alerts.js';
 import type { SlackMessage } from './blocks.js';
 import { incidentCard } from './card.js';
+import { followupReminderMessage } from './followups.js';
 import {
   alertsResolvedMessage,
   reopenedMessage,
@@ -18,6 +20,7 @@ import {
 } from './messages.js';
 import { oncallNoticeMessage } from './oncall.js';
 import { acknowledgedMessage, pageDm, pagedMessage } from './paging.js';
+import { postmortemReadyMessage } from './postmortem.js';
 import {
   deputyCalloutMessage,
   missingCommanderMessage,
@@ -33,10 +36,12 @@ import { announcement, reporterNotice, setupFailureNotice } from './setup.js';
  * and the timeline tell the same facts.
  */
 export function renderNotice(
-  notice: IncidentNotice | AlertNotice | OncallNotice,
+  notice: IncidentNotice | AlertNotice | OncallNotice | LearnNotice,
   config: IncidentConfig,
 ): SlackMessage {
   switch (notice.kind) {
+    case 'postmortem_ready':
+      return postmortemReadyMessage(notice);
     case 'oncall_handoff':
     case 'oncall_override':
       return oncallNoticeMessage(notice);
@@ -56,6 +61,8 @@ export function renderNotice(
       return setupFailureNotice(notice.incident, notice.step, notice.error);
     case 'event':
       return renderEvent(notice, config);
+    case 'followup_reminder':
+      return followupReminderMessage(notice);
     case 'prerendered':
       return { text: notice.text, blocks: notice.blocks as SlackMessage['blocks'] };
   }

@@ -27,6 +27,12 @@ function currentLine(summary: OnCallSummary): string {
   return c.userId ? `On call now: ${who(c.userId)}${why}, ${until}.` : `Nobody is on call now, ${until}.`;
 }
 
+/** Whom an override relieves, as words after its span. */
+function insteadOf(relieved: string[], userId: string): string {
+  const others = relieved.filter((u) => u !== userId);
+  return others.length > 0 ? `, instead of ${others.map(mentionUser).join(', ')}` : '';
+}
+
 const nextLine = (s: Shift) => `${who(s.userId)} from ${when(s.start)}`;
 
 /** `/incident oncall [schedule]`: each schedule's person on call, until when, the next handoffs, and actions. */
@@ -61,7 +67,7 @@ export function overridesMessage(rows: OverrideRow[]): SlackMessage {
     );
   const line = (o: OverrideRow) =>
     `*${escapeMrkdwn(o.schedule)}*: ${mentionUser(o.userId)} from ${when(o.startsAt)} to ${when(o.endsAt)}` +
-    `${o.relievedUserId ? `, instead of ${mentionUser(o.relievedUserId)}` : ''} (set by ${mentionUser(o.createdBy)})`;
+    `${insteadOf(o.relievedUserIds, o.userId)} (set by ${mentionUser(o.createdBy)})`;
   const blocks: KnownBlock[] = [section('Overrides, soonest first:')];
   for (const o of rows.slice(0, OVERRIDES_SHOWN)) {
     blocks.push({
@@ -173,8 +179,7 @@ function overrideMessage(n: Extract<OncallNotice, { kind: 'oncall_override' }>):
   const span = `from ${when(n.startsAt)} to ${when(n.endsAt)}`;
   const schedule = `*${escapeMrkdwn(n.schedule)}*`;
   const by = mentionUser(n.by);
-  const instead =
-    n.relievedUserId && n.relievedUserId !== n.userId ? `, instead of ${mentionUser(n.relievedUserId)}` : '';
+  const instead = insteadOf(n.relievedUserIds, n.userId);
   let line: string;
   if (n.change === 'set')
     line =

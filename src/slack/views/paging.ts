@@ -1,7 +1,9 @@
 import { escapeMrkdwn, truncate } from '../../text.js';
+import { pagedWho as pagedWhoInWords } from '../../timeline/words.js';
 import { ESCALATION_ACTION } from '../ids.js';
 import { mentionChannel, mentionUser } from '../text.js';
 import { button, type SlackMessage, section, withButtons } from './blocks.js';
+import { MRKDWN } from './timeline.js';
 
 /** Paging and acknowledgement. */
 
@@ -26,14 +28,9 @@ export function pageDm(i: PagedIncident, label: string, reason: string | undefin
   return withButtons(`📟 You are paged (${label}) for ${incidentLine(i)}.${where}${why}`, [ackButton(i)]);
 }
 
-/**
- * Who a page reached; a tier that resolved to nobody (nobody on call, an empty group) says so and names the
- * tier paged at once instead. Labels are the bot's own words ("tier 2").
- */
-export function pagedWho(users: string[], skippedTo?: string | null): string {
-  if (users.length > 0) return users.map(mentionUser).join(', ');
-  return `nobody to page (nobody on call, no members)${skippedTo ? ` — ${escapeMrkdwn(skippedTo)} pages now` : ''}`;
-}
+/** Who a page reached, in mrkdwn (see timeline/words.ts). */
+export const pagedWho = (users: string[], skippedTo?: string | null): string =>
+  pagedWhoInWords(MRKDWN, users, skippedTo);
 
 /** The channel post saying who was paged. */
 export function pagedMessage(

@@ -1,0 +1,83 @@
+import type { ButtonAction, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { z } from 'zod';
+import { UserError } from '../../errors.js';
+import { POSTMORTEM_PARTS, type PostmortemPart } from '../../incidents/model.js';
+import {
+  editPostmortem,
+  postmortemInput,
+  setPostmortemStatus,
+  writePostmortem,
+} from '../../learn/postmortems.js';
+import { POSTMORTEM_ACTION, POSTMORTEM_MODAL } from '../ids.js';
+import { confirmation, type SlackMessage } from '../views/blocks.js';
+import { POSTMORTEM_STATUS_LABEL } from '../views/card.js';
+import { editPostmortemModal, postmortemAnswer } from '../views/postmortem.js';
+import type { ListenerDeps } from './deps.js';
+
+/** The postmortem's buttons (Write, Edit, the review steps) and the Edit postmortem form. */
+
+const incidentId = z.uuid();
+
+function incidentOf(value: string | undefined): string {
+  const id = incidentId.safeParse(value);
+  if (!id.success) throw new UserError('not_found', 'That incident no longer exists.');
+  return id.data;
+}
+
+const ephemeral = (message: SlackMessage) => ({
+  response_type: 'ephemeral' as const,
+  replace_original: false,
+  ...message,
+});
+
+export function registerLearn(deps: ListenerDeps): void {
+  const run = deps.incidents;
+
+  deps.on.action<ButtonAction>(POSTMORTEM_ACTION.write, async ({ ack, body, action, respond }) => {
+    await ack();
+    const id = incidentOf(action.value);
+    const { status, canvas } = await writePostmortem(run, { incidentId: id, actorId: body.user.id });
+    await respond(ephemeral(postmortemAnswer(id, status, canvas)));
+  });
+
+  deps.on.action<ButtonAction>(POSTMORTEM_ACTION.edit, async ({ ack, body, action }) => {
+    await ack();
+    const id = incidentOf(action.value);
+    const input = await postmortemInput(run.db, id);
+    if (!input) throw new UserError('not_found', 'That incident no longer exists.');
+    await deps.slack.openView(
+      body.trigger_id,
+      editPostmortemModal({ id, number: input.incident.number }, input.parts),
+    );
+  });
+
+  deps.on.action<ButtonAction>(POSTMORTEM_ACTION.status, async ({ ack, body, action, respond }) => {
+    await ack();
+    const [id, status = ''] = (action.value ?? '').split(':');
+    const moved = await setPostmortemStatus(run, {
+      incidentId: incidentOf(id),
+      actorId: body.user.id,
+      status,
+    });
+    await respond(ephemeral(confirmation(`The postmortem is ${POSTMORTEM_STATUS_LABEL[moved.status]} now.`)));
+  });
+
+  deps.on.view(
+    POSTMORTEM_MODAL.callbackId,
+    async ({ ack, body, view }: SlackViewMiddlewareArgs<ViewSubmitAction>) => {
+      let meta: unknown;
+      try {
+        meta = JSON.parse(view.private_metadata || '{}');
+      } catch {
+        meta = {};
+      }
+      const id = incidentOf((meta as { incidentId?: string }).incidentId);
+      const parts = Object.fromEntries(
+        POSTMORTEM_PARTS.map((p) => [p, view.state.values[p]?.[p]?.value ?? '']),
+      ) as Record<PostmortemPart, string>;
+      await editPostmortem(run, { incidentId: id, actorId: body.user.id, parts });
+      await ack();
+    },
+    { modalErrorBlock: POSTMORTEM_PARTS[0] },
+  );
+}
