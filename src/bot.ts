@@ -21,6 +21,7 @@ import { setupJobs } from './incidents/setup.js';
 import type { IncidentDeps } from './incidents/unit-of-work.js';
 import { JobEngine } from './jobs/engine.js';
 import { postmortemJobs } from './learn/postmortems.js';
+import { statsJobs } from './learn/stats.js';
 import type { Logger } from './logger.js';
 import { oncallJobs, startOncall } from './oncall/handoffs.js';
 import { buildSlack } from './slack/app.js';
@@ -109,6 +110,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...oncallJobs(jobDeps),
       ...followupJobs(jobDeps),
       ...postmortemJobs(jobDeps),
+      ...statsJobs(jobDeps),
     ],
   });
 

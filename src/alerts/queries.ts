@@ -1,8 +1,8 @@
-import { desc, eq } from 'drizzle-orm';
+import { count, desc, eq, gte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { AlertGroupView } from './chat.js';
 import { viewOf } from './notices.js';
-import { alertGroups } from './tables.js';
+import { alertGroups, alerts } from './tables.js';
 
 /** Reading the hub: what the transports show (other folders read alerts through these, never the tables). */
 
@@ -34,4 +34,28 @@ export async function listOpenGroups(db: Db, now: Date): Promise<{ groups: Liste
       ? await db.$count(alertGroups, eq(alertGroups.status, 'open'))
       : rows.length;
   return { groups, total };
+}
+
+/** What the hub did since `since`: reports received, distinct alerts, groups opened, and groups declared. */
+export async function alertTotalsSince(
+  db: Db,
+  since: Date,
+): Promise<{ received: number; alerts: number; groups: number; declared: number }> {
+  const [a] = await db
+    .select({ received: sql<number>`coalesce(sum(${alerts.occurrences}), 0)::int`, alerts: count() })
+    .from(alerts)
+    .where(gte(alerts.firstSeenAt, since));
+  const [g] = await db
+    .select({
+      groups: count(),
+      declared: sql<number>`count(*) filter (where ${alertGroups.incidentId} is not null)::int`,
+    })
+    .from(alertGroups)
+    .where(gte(alertGroups.openedAt, since));
+  return {
+    received: a?.received ?? 0,
+    alerts: a?.alerts ?? 0,
+    groups: g?.groups ?? 0,
+    declared: g?.declared ?? 0,
+  };
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, isNull, ne, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import {
   type FollowupRow,
@@ -206,4 +206,46 @@ export function statusUpdatesOf(db: Db | Tx, incidentId: string): Promise<Status
     .from(statusUpdates)
     .where(eq(statusUpdates.incidentId, incidentId))
     .orderBy(asc(statusUpdates.postedAt), asc(statusUpdates.id));
+}
+
+/** The times that make MTTA / MTTM / MTTR, of the incidents declared since `since` (test ones left out). */
+export function incidentTimesSince(db: Db, teamId: string, since: Date, severity?: string) {
+  return db
+    .select({
+      severity: incidents.severity,
+      status: incidents.status,
+      declaredAt: incidents.declaredAt,
+      acknowledgedAt: incidents.acknowledgedAt,
+      mitigatedAt: incidents.mitigatedAt,
+      resolvedAt: incidents.resolvedAt,
+      reopenCount: incidents.reopenCount,
+    })
+    .from(incidents)
+    .where(
+      and(
+        eq(incidents.teamId, teamId),
+        eq(incidents.isTest, false),
+        gte(incidents.declaredAt, since),
+        gt(incidents.number, 0),
+        severity === undefined ? undefined : eq(incidents.severity, severity),
+      ),
+    )
+    .orderBy(asc(incidents.declaredAt));
+}
+
+/** Open follow-ups of a workspace (test incidents' left out), and how many are overdue on `today`. */
+export async function followupTotals(
+  db: Db,
+  teamId: string,
+  today: string,
+): Promise<{ open: number; overdue: number }> {
+  const [row] = await db
+    .select({
+      open: count(),
+      overdue: sql<number>`count(*) filter (where ${followups.dueOn} < ${today})::int`,
+    })
+    .from(followups)
+    .innerJoin(incidents, eq(incidents.id, followups.incidentId))
+    .where(and(eq(incidents.teamId, teamId), eq(incidents.isTest, false), eq(followups.status, 'open')));
+  return { open: row?.open ?? 0, overdue: row?.overdue ?? 0 };
 }

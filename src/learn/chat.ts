@@ -20,14 +20,16 @@ export interface LearnChat {
   createChannelCanvas(channelId: string, title: string, markdown: string): Promise<string>;
   /** Replaces a canvas's whole content. */
   replaceCanvas(canvasId: string, markdown: string): Promise<void>;
-  /** Uploads a text file into a channel, with a comment. */
+  /** Uploads a file (text, or bytes such as a PNG) into a channel, with a comment. */
   uploadFile(input: {
     channelId: string;
     filename: string;
     title: string;
-    content: string;
+    content: string | Uint8Array;
     comment: string;
   }): Promise<void>;
+  /** The direct-message channel with a person, opened if needed. */
+  openDm(user: string): Promise<string>;
   post(channel: string, notice: LearnNotice): Promise<ChatMessageRef>;
 }
 

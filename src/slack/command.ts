@@ -42,7 +42,8 @@ export type IncidentCommand =
   | { kind: 'followup_add'; text: string; ownerId?: string; due?: { on: string } | { inDays: number } }
   | { kind: 'followup_done'; number: number }
   | { kind: 'followup_drop'; number: number; reason: string }
-  | { kind: 'followups' };
+  | { kind: 'followups' }
+  | { kind: 'stats'; days: number; severity?: string };
 
 export const USAGE = {
   role: '`/incident role <commander|deputy|liaison|scribe> @person`',
@@ -53,6 +54,7 @@ export const USAGE = {
   oncall:
     '`/incident oncall [schedule]` · `/incident oncall override <schedule> @person <duration>` · `/incident oncall overrides`',
   postmortem: '`/incident postmortem` · `/incident postmortem export` · `/incident postmortem owner @person`',
+  stats: '`/incident stats [7d|30d|90d|<N>d] [SEV…]`',
   followup:
     '`/incident followup add <text> [@owner] [due YYYY-MM-DD | in <N>d]` · `/incident followup done <n>` · `/incident followup drop <n> <reason>` · `/incident followups`',
 } as const;
@@ -247,6 +249,21 @@ function parseFollowup(rest: string): IncidentCommand {
   }
 }
 
+/** `stats [7d|30d|90d|<N>d] [SEV…]`, in either order; 30 days by default. */
+function parseStats(words: string[]): IncidentCommand {
+  let days = 30;
+  let severity: string | undefined;
+  for (const word of words) {
+    const window = /^(\d{1,3})d$/i.exec(word);
+    if (window) {
+      days = Number(window[1]);
+      if (days < 1 || days > 365) return usage('stats', 'A window is 1 to 365 days.');
+    } else if (severity === undefined) severity = word;
+    else return usage('stats');
+  }
+  return { kind: 'stats', days, ...(severity ? { severity } : {}) };
+}
+
 export function parseCommand(rawText: string): IncidentCommand {
   const text = rawText.trim();
   if (text === '') return { kind: 'open' };
@@ -314,6 +331,9 @@ export function parseCommand(rawText: string): IncidentCommand {
     case 'followups':
     case 'follow-ups':
       return { kind: 'followups' };
+    case 'stats':
+    case 'metrics':
+      return parseStats(words);
     default:
       return { kind: 'help', unknown: first };
   }

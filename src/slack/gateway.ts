@@ -351,10 +351,11 @@ export class SlackGateway {
     channelId: string;
     filename: string;
     title: string;
-    content: string;
+    content: string | Uint8Array;
     comment: string;
   }): Promise<void> {
-    const bytes = Buffer.from(input.content, 'utf8');
+    const bytes =
+      typeof input.content === 'string' ? Buffer.from(input.content, 'utf8') : Buffer.from(input.content);
     const target = await this.call('files.getUploadURLExternal', () =>
       this.client.files.getUploadURLExternal({ filename: input.filename, length: bytes.length }),
     );

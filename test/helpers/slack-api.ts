@@ -94,6 +94,8 @@ export class SlackApiMock {
     filename: string;
     length: number;
     content?: string;
+    /** The bytes as uploaded (a PNG's). */
+    bytes?: Buffer;
     channel?: string;
     title?: string;
     comment?: string;
@@ -164,10 +166,13 @@ export class SlackApiMock {
       .persist()
       .post(/^\/upload\/v1\/[A-Z0-9]+$/)
       .reply((uri, body) => {
-        const reply = mock.handle('file_upload', {
-          id: uri.split('/').at(-1),
-          content: typeof body === 'string' ? body : Buffer.from(body as Buffer).toString('utf8'),
-        });
+        // nock hands over a body that is not UTF-8 (a PNG) as hex, any other as text.
+        const text = typeof body === 'string' ? body : Buffer.from(body as Buffer).toString('utf8');
+        const bytes =
+          /^([0-9a-f]{2})+$/.test(text) && text.startsWith('89504e47')
+            ? Buffer.from(text, 'hex')
+            : Buffer.from(text);
+        const reply = mock.handle('file_upload', { id: uri.split('/').at(-1), content: text, bytes });
         return [reply.status ?? 200, 'OK - file uploaded'];
       });
     // Answers sent through a command's or an action's response_url.
@@ -434,6 +439,7 @@ export class SlackApiMock {
         const file = this.files.find((f) => f.id === args.id);
         if (!file) return { status: 404, body: {} };
         file.content = String(args.content ?? '');
+        file.bytes = args.bytes as Buffer;
         return { status: 200, body: {} };
       }
       case 'files.completeUploadExternal': {

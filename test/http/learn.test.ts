@@ -241,3 +241,30 @@ describe('follow-ups', () => {
     expect(reminders()).toHaveLength(3);
   });
 });
+
+describe('numbers', () => {
+  it('/incident stats answers with the definitions, and sends the MTTR chart as a PNG by DM', async () => {
+    await declare('SEV2');
+    await tick(10 * 60_000);
+    await command('resolve fixed');
+    const answer = await command('stats 7d', 'U0LEAD001', 'C0GENERAL');
+    expect(answer).toContain('📊 *Incidents, last 7 days*');
+    expect(answer).toContain('*1* — SEV2 1');
+    expect(answer).toContain(
+      '*MTTR* (declared → final resolve): median 10m · p90 10m · mean 10m (1 incident)',
+    );
+    expect(answer).toContain('*MTTA* (declared → first acknowledged): median 10m');
+    expect(await command('stats 7d sev9', 'U0LEAD001', 'C0GENERAL')).toContain('"sev9\\" is not a severity');
+    const chart = slack.files.find((f) => f.filename === 'mttr-7d.png');
+    expect(chart?.channel).toBe(dmChannelOf('U0LEAD001'));
+    const png = chart?.bytes as Buffer;
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    // IHDR: width and height, big-endian, after the signature and the chunk header. The plot is 720 × 320;
+    // axes, title and legend add to it.
+    const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    expect(width).toBeGreaterThan(720);
+    expect(width).toBeLessThan(1000);
+    expect(height).toBeGreaterThan(320);
+    expect(height).toBeLessThan(600);
+  });
+});

@@ -22,9 +22,11 @@ import {
   timelineOf,
 } from '../../incidents/queries.js';
 import { assignRole } from '../../incidents/roles.js';
+import { parseSeverity } from '../../incidents/rules.js';
 import { addTask, assignTask, completeTask } from '../../incidents/tasks.js';
 import { postStatusUpdate } from '../../incidents/updates.js';
 import { exportPostmortem, setPostmortemOwner, writePostmortem } from '../../learn/postmortems.js';
+import { incidentStats, requestChart } from '../../learn/stats.js';
 import { addOverride, scheduleNamed } from '../../oncall/overrides.js';
 import { onCallSummaries, overridesFrom } from '../../oncall/queries.js';
 import { parseCommand } from '../command.js';
@@ -40,6 +42,7 @@ import { resolveModal, rolesModal, updateModal } from '../views/modals.js';
 import { onCallMessage, overrideModal, overridesMessage } from '../views/oncall.js';
 import { takeCommandOffer } from '../views/paging.js';
 import { postmortemAnswer } from '../views/postmortem.js';
+import { statsMessage } from '../views/stats.js';
 import { timelinePage } from '../views/timeline.js';
 import type { ListenerDeps } from './deps.js';
 
@@ -124,6 +127,15 @@ export function registerCommands(deps: ListenerDeps): void {
         const today = localDate(run.clock.now(), deps.config.businessTimeZone);
         if (here) return reply(incidentFollowupsList(here, await followupsOf(db, here.id), today));
         return reply(openFollowupsList(await openFollowups(db, command.team_id), command.user_id, today));
+      }
+      case 'stats': {
+        const severity = parsed.severity
+          ? parseSeverity(parsed.severity, deps.config.severities).id
+          : undefined;
+        const input = { teamId: command.team_id, days: parsed.days, ...(severity ? { severity } : {}) };
+        const stats = await incidentStats(db, deps.config, { ...input, now: run.clock.now() });
+        if (stats.total > 0) await requestChart(run, { ...input, userId: command.user_id });
+        return reply(statsMessage(stats, stats.total > 0));
       }
       case 'alerts': {
         await ack();

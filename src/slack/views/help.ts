@@ -70,6 +70,10 @@ export const COMMANDS: { usage: string; does: string }[] = [
     usage: '/incident followups',
     does: 'In an incident channel, its follow-ups; elsewhere yours, then everyone’s open ones, overdue first',
   },
+  {
+    usage: '/incident stats [7d|30d|90d|<N>d] [SEV…]',
+    does: 'Incidents by severity, MTTA / MTTM / MTTR (median, p90, mean), follow-ups and alert numbers; the MTTR chart by DM',
+  },
   { usage: '/incident help', does: 'Show this command reference' },
 ];
 
