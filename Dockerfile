@@ -15,6 +15,9 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/data \
     PORT=3000
 WORKDIR /app
+# The MTTR chart of /incident stats is painted by resvg with the system's fonts: the slim image has none.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY patches ./patches
 # npm ci runs our postinstall, patch-package, which applies patches/ (the program refuses to start on

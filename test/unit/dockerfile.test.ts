@@ -31,6 +31,12 @@ describe('Dockerfile', () => {
     expect(final).not.toMatch(/^RUN npm ci\s*$/m);
   });
 
+  it('gives the runtime the fonts the chart is painted with', () => {
+    const chart = readFileSync(join(ROOT, 'src/learn/chart.ts'), 'utf8');
+    expect(chart).toContain("defaultFontFamily: 'DejaVu Sans'");
+    expect(stages.at(-1)).toMatch(/apt-get install -y --no-install-recommends fonts-dejavu-core/);
+  });
+
   it('copies only files that exist', () => {
     const copies = instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from='));
     expect(copies.length).toBeGreaterThan(2);
