@@ -8,7 +8,7 @@
  *                           learn: the postmortem document and its publishing, the numbers)
  *   incidents/              the domain: use-cases, the reminder plan, jobs; speaks no Slack
  *   jobs/, timeline/, db/   infrastructure the domain stands on
- *   config/, logger, errors, clock, duration, calendar, text   the kernel everyone may use
+ *   config/, logger, errors, clock, duration, calendar, metrics, text   the kernel everyone may use
  *   <folder>/model.ts       the domain's words and limits (and timeline/words.ts, the events in words in any
  *                           text dialect): leaves, importable from anywhere
  *
@@ -18,7 +18,7 @@
 
 const DOMAIN = '^src/(incidents|escalation|alerts|oncall|learn)/';
 const INFRA = '^src/(jobs|timeline|db)/';
-const KERNEL = '^src/(config/|(logger|errors|clock|duration|calendar|text)\\.ts$)';
+const KERNEL = '^src/(config/|(logger|errors|clock|duration|calendar|metrics|text)\\.ts$)';
 const MODEL = '^src/[^/]+/(model|words)\\.ts$';
 const TRANSPORTS = '^src/(slack|http)/';
 

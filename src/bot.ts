@@ -12,6 +12,7 @@ import { pageJobs } from './escalation/pages.js';
 import { escalationControl, stepJobs } from './escalation/steps.js';
 import { alertRoutes } from './http/alerts.js';
 import { healthRoutes } from './http/health.js';
+import { metricsRoutes } from './http/metrics.js';
 import { oncallRoutes } from './http/oncall.js';
 import { type HttpServer, type Route, startHttpServer } from './http/server.js';
 import { followupJobs } from './incidents/followups.js';
@@ -20,9 +21,11 @@ import { reminderJobs } from './incidents/reminders.js';
 import { setupJobs } from './incidents/setup.js';
 import type { IncidentDeps } from './incidents/unit-of-work.js';
 import { JobEngine } from './jobs/engine.js';
+import { registerDatabaseMetrics } from './learn/metrics.js';
 import { postmortemJobs } from './learn/postmortems.js';
 import { statsJobs } from './learn/stats.js';
 import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { oncallJobs, startOncall } from './oncall/handoffs.js';
 import { buildSlack } from './slack/app.js';
 import { SlackChat } from './slack/chat.js';
@@ -68,11 +71,15 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     `database ready (${database.kind}${database.kind === 'pglite' ? ` in ${config.dataDir}` : ''})`,
   );
 
+  // What /metrics serves: this process's counts, and the database's figures read at each scrape.
+  const metrics = new Metrics();
+  registerDatabaseMetrics(metrics, { db: database.db, clock });
   const slack = new SlackGateway({
     token: config.slack.botToken,
     apiUrl: config.slack.apiUrl,
     logger,
     timeoutMs: config.slack.timeoutMs,
+    metrics,
   });
   let bot: Awaited<ReturnType<SlackGateway['authTest']>>;
   try {
@@ -139,9 +146,13 @@ export async function startBot(options: BotOptions): Promise<Bot> {
         store: { db: database.db, clock },
         inbox,
         logger: logger.child({ component: 'alerts' }),
+        metrics,
       }),
     );
   }
+  routes.push(
+    ...metricsRoutes({ metrics, token: config.metricsToken, logger: logger.child({ component: 'metrics' }) }),
+  );
   if (config.oncallIcalToken)
     routes.push(
       ...oncallRoutes({
@@ -156,6 +167,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       port: config.port,
       routes,
       logger: logger.child({ component: 'http' }),
+      metrics,
     });
     await transport.app.start();
   } catch (err) {

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       config.slack.appToken,
       ...(config.incident.alerts?.integrations.map((i) => i.key) ?? []),
       config.oncallIcalToken,
+      config.metricsToken,
     ],
   });
 

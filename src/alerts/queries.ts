@@ -59,3 +59,8 @@ export async function alertTotalsSince(
     declared: g?.declared ?? 0,
   };
 }
+
+/** How many alert groups are open. */
+export function openGroupCount(db: Db): Promise<number> {
+  return db.$count(alertGroups, eq(alertGroups.status, 'open'));
+}

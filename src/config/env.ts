@@ -41,5 +41,9 @@ export const envSchema = z.object({
     .min(16, 'must be at least 16 characters (it is the secret in the calendar feed URL)')
     .regex(/^[A-Za-z0-9._~-]+$/, 'must be URL-safe: letters, digits, . _ ~ -')
     .optional(),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters (a bearer token for GET /metrics)')
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });

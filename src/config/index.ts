@@ -40,6 +40,8 @@ export interface Config {
   configPath: string | undefined;
   /** The secret of the on-call calendar feeds (GET /oncall/<schedule>.ics); unset, the feeds are off. */
   oncallIcalToken: string | undefined;
+  /** The bearer token GET /metrics asks for; unset, it asks for none. */
+  metricsToken: string | undefined;
   incident: IncidentConfig;
 }
 
@@ -105,6 +107,7 @@ export function loadConfig({
     logLevel: e.LOG_LEVEL,
     configPath,
     oncallIcalToken: e.ONCALL_ICAL_TOKEN,
+    metricsToken: e.METRICS_TOKEN,
     incident,
   };
 }

@@ -8,6 +8,7 @@ import { pagerDutyAnswer, parsePagerDuty } from '../alerts/sources/pagerduty.js'
 import { normalizeWebhook } from '../alerts/sources/webhook.js';
 import type { AlertsConfig, Integration } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { readBody } from './body.js';
 import { sameSecret } from './secrets.js';
 import type { Route } from './server.js';
@@ -25,6 +26,8 @@ import type { Route } from './server.js';
 
 export interface AlertRouteDeps {
   hub: AlertsConfig;
+  /** Counts notifications by integration and outcome. */
+  metrics?: Metrics;
   /** What receiving needs (the database, the clock): handed on, never used here. */
   store: ReceiveDeps;
   inbox: Inbox;
@@ -32,6 +35,16 @@ export interface AlertRouteDeps {
 }
 
 const RETRY_AFTER_S = 5;
+
+/** The outcome label of each answer. */
+const OUTCOMES: Record<number, string> = {
+  202: 'accepted',
+  400: 'invalid',
+  401: 'unauthorized',
+  404: 'unknown_integration',
+  413: 'too_large',
+  503: 'unavailable',
+};
 
 const json = (res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}) => {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
@@ -77,9 +90,15 @@ export function alertRoutes(deps: AlertRouteDeps): Route[] {
     accepted();
   }
 
-  async function webhook(req: IncomingMessage, res: ServerResponse, params: Record<string, string>) {
+  async function webhook(
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: Record<string, string>,
+    seen: { integration?: string },
+  ) {
     const integration = hub.integrations.find((i) => i.name === params.integration);
     if (!integration) return json(res, 404, { error: `no integration named "${params.integration}"` });
+    seen.integration = integration.name;
     if (integration.type === 'pagerduty')
       return json(res, 404, {
         error: `integration "${integration.name}" takes PagerDuty events at POST /v2/enqueue`,
@@ -127,7 +146,7 @@ export function alertRoutes(deps: AlertRouteDeps): Route[] {
 
   const pagerduty = hub.integrations.filter((i) => i.type === 'pagerduty');
 
-  async function enqueue(req: IncomingMessage, res: ServerResponse) {
+  async function enqueue(req: IncomingMessage, res: ServerResponse, seen: { integration?: string }) {
     const text = await readBody(req, ALERT_BODY_LIMIT);
     if (text === 'too_large')
       return json(res, 413, pagerDutyAnswer.invalid(['Event object is too large']), { connection: 'close' });
@@ -142,6 +161,7 @@ export function alertRoutes(deps: AlertRouteDeps): Route[] {
     // Every key is compared, so the time taken says nothing about which one nearly matched.
     const matches = pagerduty.filter((i) => sameSecret(parsed.pd.routingKey, i.key));
     const integration = matches[0];
+    seen.integration = integration?.name;
     if (!integration) {
       logger.warn('PagerDuty event refused: unknown routing key');
       return json(res, 400, pagerDutyAnswer.invalid(["'routing_key' is not the key of an integration here"]));
@@ -163,9 +183,31 @@ export function alertRoutes(deps: AlertRouteDeps): Route[] {
     );
   }
 
+  /** Runs a handler, then counts its answer by integration (a configured one, else `unknown`) and outcome. */
+  const counted =
+    (
+      handler: (
+        req: IncomingMessage,
+        res: ServerResponse,
+        params: Record<string, string>,
+        seen: { integration?: string },
+      ) => Promise<void>,
+    ) =>
+    async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => {
+      const seen: { integration?: string } = {};
+      try {
+        await handler(req, res, params, seen);
+      } finally {
+        deps.metrics?.alertNotifications.inc({
+          integration: seen.integration ?? 'unknown',
+          outcome: OUTCOMES[res.statusCode] ?? `http_${res.statusCode}`,
+        });
+      }
+    };
+
   return [
-    { method: 'POST', path: '/alerts/:integration', handle: webhook },
-    { method: 'POST', path: '/alerts/:integration/:key', handle: webhook },
-    { method: 'POST', path: '/v2/enqueue', handle: (req, res) => enqueue(req, res) },
+    { method: 'POST', path: '/alerts/:integration', handle: counted(webhook) },
+    { method: 'POST', path: '/alerts/:integration/:key', handle: counted(webhook) },
+    { method: 'POST', path: '/v2/enqueue', handle: counted((req, res, _p, seen) => enqueue(req, res, seen)) },
   ];
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 
 /**
  * The bot's one HTTP server. Transports register routes on it: Slack's receiver (POST /slack/events, in
@@ -47,6 +48,8 @@ export async function startHttpServer(options: {
   port: number;
   routes: Route[];
   logger: Logger;
+  /** Observes each request's duration by route pattern, method and status. */
+  metrics?: Metrics;
 }): Promise<HttpServer> {
   const byPath = new Map<string, Map<string, Route>>();
   for (const route of options.routes) {
@@ -69,6 +72,14 @@ export async function startHttpServer(options: {
     const found = find(path);
     const methods = found?.methods;
     const route = methods?.get(req.method ?? '') ?? (req.method === 'HEAD' ? methods?.get('GET') : undefined);
+    const started = performance.now();
+    res.on('finish', () =>
+      options.metrics?.httpDuration.observe(
+        // The pattern, not the path: keys in URLs stay out of the labels, and so do unknown paths.
+        { route: route?.path ?? 'unmatched', method: req.method ?? '', status: String(res.statusCode) },
+        (performance.now() - started) / 1000,
+      ),
+    );
     if (!route || !found) {
       res.writeHead(methods ? 405 : 404, methods ? { allow: [...methods.keys()].join(', ') } : {});
       res.end();

@@ -249,3 +249,51 @@ export async function followupTotals(
     .where(and(eq(incidents.teamId, teamId), eq(incidents.isTest, false), eq(followups.status, 'open')));
   return { open: row?.open ?? 0, overdue: row?.overdue ?? 0 };
 }
+
+/** Open incidents of every workspace by severity (test incidents left out): the /metrics gauge. */
+export function openIncidentsBySeverity(db: Db): Promise<{ severity: string; n: number }[]> {
+  return db
+    .select({ severity: incidents.severity, n: count() })
+    .from(incidents)
+    .where(and(ne(incidents.status, 'resolved'), eq(incidents.isTest, false), gt(incidents.number, 0)))
+    .groupBy(incidents.severity)
+    .orderBy(incidents.severity);
+}
+
+/** How many incidents were ever declared (test incidents left out). */
+export async function declaredCount(db: Db): Promise<number> {
+  return db.$count(incidents, and(eq(incidents.isTest, false), gt(incidents.number, 0)));
+}
+
+/**
+ * Declared → first acknowledged, or → final resolve, of every incident that got there (test ones left
+ * out), counted into cumulative buckets (upper bounds in seconds, +Inf last) in one statement.
+ */
+export async function durationBuckets(
+  db: Db,
+  until: 'acknowledged' | 'resolved',
+  bounds: number[],
+): Promise<{ cumulative: number[]; sum: number; count: number }> {
+  const end = until === 'acknowledged' ? incidents.acknowledgedAt : incidents.resolvedAt;
+  const seconds = sql`extract(epoch from (${end} - ${incidents.declaredAt}))`;
+  const finite = bounds.filter((b) => Number.isFinite(b));
+  const [row] = await db
+    .select({
+      buckets: sql<number[]>`array[${sql.join(
+        finite.map((b) => sql`count(*) filter (where ${seconds} <= ${b})::int`),
+        sql`, `,
+      )}]`,
+      sum: sql<number>`coalesce(sum(${seconds}), 0)::float8`,
+      count: sql<number>`count(*)::int`,
+    })
+    .from(incidents)
+    .where(
+      and(
+        eq(incidents.isTest, false),
+        sql`${end} is not null`,
+        until === 'resolved' ? eq(incidents.status, 'resolved') : undefined,
+      ),
+    );
+  const count = row?.count ?? 0;
+  return { cumulative: [...(row?.buckets ?? finite.map(() => 0)), count], sum: row?.sum ?? 0, count };
+}

@@ -1,4 +1,4 @@
-import { and, count, eq, isNull, like, sql } from 'drizzle-orm';
+import { and, count, eq, isNull, like, lte, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import type { Logger } from '../logger.js';
@@ -214,4 +214,14 @@ export interface JobBinding {
 
 export function handle<P>(type: JobType<P>, handler: JobHandler<NoInfer<P>>): JobBinding {
   return { type: type as JobType<unknown>, handler: handler as JobHandler<unknown> };
+}
+
+/** The queue's health: how many jobs are due and not yet taken, and how late the oldest of them is. */
+export async function queueHealth(db: Db, now: Date): Promise<{ due: number; oldestLagMs: number }> {
+  const [row] = await db
+    .select({ due: count(), oldest: sql<Date | null>`min(${timers.dueAt})` })
+    .from(timers)
+    .where(and(eq(timers.status, 'pending'), isNull(timers.leaseToken), lte(timers.dueAt, now)));
+  const oldest = row?.oldest ? new Date(row.oldest) : undefined;
+  return { due: row?.due ?? 0, oldestLagMs: oldest ? Math.max(0, now.getTime() - oldest.getTime()) : 0 };
 }

@@ -8,6 +8,7 @@ import {
 } from '@slack/web-api';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { boltLogger } from './bolt-logger.js';
 
 /**
@@ -91,17 +92,26 @@ export interface SlackGatewayOptions {
   apiUrl: string;
   logger: Logger;
   timeoutMs?: number;
-}
-
-/** The Slack error code of a failed call (`name_taken`, `ratelimited` …), if Slack gave one. */
-export function slackErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: string; data?: { error?: string } };
-  if (e?.code === ErrorCode.PlatformError) return e.data?.error;
-  if (e?.code === ErrorCode.RateLimitedError) return 'ratelimited';
-  return undefined;
+  /** Counts every call by method and outcome. */
+  metrics?: Metrics;
 }
 
 /** Turns a Web API client error into the product's retry vocabulary. */
+/** Slack's outcome of a failed call, as a metric label: 429, the platform's error code, http_<status>. */
+function slackOutcome(err: unknown): string {
+  const e = err as { code?: string; data?: { error?: string }; statusCode?: number };
+  switch (e?.code) {
+    case ErrorCode.RateLimitedError:
+      return '429';
+    case ErrorCode.PlatformError:
+      return e.data?.error ?? 'unknown_error';
+    case ErrorCode.HTTPError:
+      return e.statusCode === 429 ? '429' : `http_${e.statusCode ?? 0}`;
+    default:
+      return 'request_error';
+  }
+}
+
 export function classifySlackError(method: string, err: unknown): Error {
   const e = err as {
     code?: string;
@@ -145,9 +155,11 @@ export class SlackGateway {
   private readonly client: WebClient;
   private identity: BotIdentity | undefined;
   private readonly timeoutMs: number;
+  private readonly metrics: Metrics | undefined;
 
   constructor(options: SlackGatewayOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.metrics = options.metrics;
     const clientOptions: WebClientOptions = {
       slackApiUrl: options.apiUrl,
       logger: boltLogger(options.logger.child({ component: 'web-api' })),
@@ -166,11 +178,29 @@ export class SlackGateway {
     this.client = new WebClient(options.token, clientOptions);
   }
 
+  /** Every Web API call: counted by method and outcome, its failure classified. */
   private async call<T>(method: string, run: () => Promise<T>): Promise<T> {
     try {
-      return await run();
+      const result = await run();
+      this.metrics?.slackCalls.inc({ method, outcome: 'ok' });
+      return result;
     } catch (err) {
+      this.metrics?.slackCalls.inc({ method, outcome: slackOutcome(err) });
       throw classifySlackError(method, err);
+    }
+  }
+
+  /** A call whose failure with one of `codes` is an answer, not an error (the code is returned). */
+  private async tolerate<T, C extends string>(
+    method: string,
+    codes: C[],
+    run: () => Promise<T>,
+  ): Promise<T | C> {
+    try {
+      return await this.call(method, run);
+    } catch (err) {
+      if (err instanceof PermanentError && (codes as string[]).includes(err.code)) return err.code as C;
+      throw err;
     }
   }
 
@@ -200,13 +230,11 @@ export class SlackGateway {
 
   /** Creates a channel; returns 'name_taken' instead of throwing when the name is in use. */
   async createChannel(name: string, isPrivate: boolean): Promise<ChannelInfo | 'name_taken'> {
-    try {
-      const res = await this.client.conversations.create({ name, is_private: isPrivate });
-      return { id: res.channel?.id ?? '', name: res.channel?.name ?? name, creator: res.channel?.creator };
-    } catch (err) {
-      if (slackErrorCode(err) === 'name_taken') return 'name_taken';
-      throw classifySlackError('conversations.create', err);
-    }
+    const res = await this.tolerate('conversations.create', ['name_taken'], () =>
+      this.client.conversations.create({ name, is_private: isPrivate }),
+    );
+    if (res === 'name_taken') return res;
+    return { id: res.channel?.id ?? '', name: res.channel?.name ?? name, creator: res.channel?.creator };
   }
 
   /** Finds a channel by exact name among the channels the bot can see (public, and private ones it is in). */
@@ -232,13 +260,9 @@ export class SlackGateway {
 
   /** Invites one user; being in the channel already, or being the bot, is success. */
   async invite(channel: string, user: string): Promise<void> {
-    try {
-      await this.client.conversations.invite({ channel, users: user });
-    } catch (err) {
-      const code = slackErrorCode(err);
-      if (code === 'already_in_channel' || code === 'cant_invite_self') return;
-      throw classifySlackError('conversations.invite', err);
-    }
+    await this.tolerate('conversations.invite', ['already_in_channel', 'cant_invite_self'], () =>
+      this.client.conversations.invite({ channel, users: user }),
+    );
   }
 
   async setTopic(channel: string, topic: string): Promise<void> {
@@ -401,11 +425,8 @@ export class SlackGateway {
 
   /** Pins a message; already pinned is success. */
   async pin(channel: string, ts: string): Promise<void> {
-    try {
-      await this.client.pins.add({ channel, timestamp: ts });
-    } catch (err) {
-      if (slackErrorCode(err) === 'already_pinned') return;
-      throw classifySlackError('pins.add', err);
-    }
+    await this.tolerate('pins.add', ['already_pinned'], () =>
+      this.client.pins.add({ channel, timestamp: ts }),
+    );
   }
 }

@@ -30,6 +30,7 @@ export function testConfig(incident: Partial<IncidentConfig> = {}): Config {
     logLevel: 'debug',
     configPath: undefined,
     oncallIcalToken: ICAL_TOKEN,
+    metricsToken: undefined,
     incident: { ...DEFAULT_INCIDENT_CONFIG, ...incident },
   };
 }
@@ -60,9 +61,11 @@ export async function startTestBot(options: {
   alertInboxBound?: number;
   /** Without the on-call calendar token (its route is then off). */
   noIcalToken?: boolean;
+  /** GET /metrics asks for this bearer token. */
+  metricsToken?: string;
 }): Promise<TestBot> {
   const { logger, lines } = captureLogger([BOT_TOKEN, SIGNING_SECRET, ICAL_TOKEN]);
-  const config = testConfig(options.incident);
+  const config = { ...testConfig(options.incident), metricsToken: options.metricsToken };
   const bot = await startBot({
     config: options.noIcalToken ? { ...config, oncallIcalToken: undefined } : config,
     logger,

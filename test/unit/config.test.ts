@@ -30,6 +30,7 @@ describe('environment', () => {
       logLevel: 'info',
       configPath: undefined,
       oncallIcalToken: undefined,
+      metricsToken: undefined,
       slack: { apiUrl: 'https://slack.com/api/', appToken: undefined },
       incident: { channelPrefix: 'inc', announcementsChannel: undefined, severities: DEFAULT_SEVERITIES },
     });
@@ -44,6 +45,7 @@ describe('environment', () => {
           LOG_LEVEL: 'loud',
           DATABASE_URL: 'mysql://x',
           ONCALL_ICAL_TOKEN: 'short',
+          METRICS_TOKEN: 'short',
         },
         ...noFile,
       }),
@@ -56,9 +58,10 @@ describe('environment', () => {
         'DATABASE_URL: must be a postgres:// or postgresql:// URL (or unset for embedded PGlite)',
         'SLACK_SIGNING_SECRET: is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
         'ONCALL_ICAL_TOKEN: must be at least 16 characters (it is the secret in the calendar feed URL)',
+        'METRICS_TOKEN: must be at least 16 characters (a bearer token for GET /metrics)',
       ]),
     );
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     // Values of environment variables are never echoed: they may be secrets.
     expect(lines.join('\n')).not.toContain('xoxp-user-token');
   });
