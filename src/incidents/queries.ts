@@ -297,3 +297,56 @@ export async function durationBuckets(
   const count = row?.count ?? 0;
   return { cumulative: [...(row?.buckets ?? finite.map(() => 0)), count], sum: row?.sum ?? 0, count };
 }
+
+/** Open incidents of a workspace in which the person holds a role now. */
+export function openIncidentsWithRole(db: Db, teamId: string, userId: string) {
+  return db
+    .selectDistinct({ incident: incidents })
+    .from(incidents)
+    .innerJoin(incidentRoles, eq(incidentRoles.incidentId, incidents.id))
+    .where(
+      and(
+        eq(incidents.teamId, teamId),
+        ne(incidents.status, 'resolved'),
+        eq(incidentRoles.userId, userId),
+        isNull(incidentRoles.relievedAt),
+      ),
+    )
+    .orderBy(desc(incidents.number))
+    .then((rows) => rows.map((r) => r.incident));
+}
+
+/** Open tasks assigned to a person, in open incidents of a workspace, the ones due soonest first. */
+export function openTasksOf(db: Db, teamId: string, userId: string, limit = 100) {
+  return db
+    .select({ task: tasks, number: incidents.number, channelId: incidents.channelId })
+    .from(tasks)
+    .innerJoin(incidents, eq(incidents.id, tasks.incidentId))
+    .where(
+      and(
+        eq(incidents.teamId, teamId),
+        ne(incidents.status, 'resolved'),
+        eq(tasks.assigneeId, userId),
+        isNull(tasks.doneAt),
+      ),
+    )
+    .orderBy(sql`${tasks.dueAt} asc nulls last`, asc(tasks.id))
+    .limit(limit);
+}
+
+/** The newest incidents of a workspace, resolved ones too (not private or test ones): to pick one from. */
+export function recentIncidents(db: Db, teamId: string, limit = 100): Promise<IncidentRow[]> {
+  return db
+    .select()
+    .from(incidents)
+    .where(
+      and(
+        eq(incidents.teamId, teamId),
+        eq(incidents.isPrivate, false),
+        eq(incidents.isTest, false),
+        gt(incidents.number, 0),
+      ),
+    )
+    .orderBy(desc(incidents.number))
+    .limit(limit);
+}

@@ -7,6 +7,7 @@ import type { SlackGateway } from './gateway.js';
 import { registerActions } from './listeners/actions.js';
 import { registerAlertActions } from './listeners/alerts.js';
 import { registerCommands } from './listeners/commands.js';
+import { registerHome } from './listeners/home.js';
 import { registerLearn } from './listeners/learn.js';
 import { registerOncall } from './listeners/oncall.js';
 import { Listeners } from './listeners/registry.js';
@@ -78,5 +79,6 @@ export function buildSlack(options: {
   registerAlertActions(deps);
   registerOncall(deps);
   registerLearn(deps);
+  registerHome(deps);
   return { app, handleEvents: http?.handle, listeners };
 }

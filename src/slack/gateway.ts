@@ -36,6 +36,7 @@ export type BotScope = ManifestBotScope | 'canvases:write';
 export const METHOD_SCOPES: Record<string, BotScope[]> = {
   'auth.test': [],
   'views.open': [],
+  'views.publish': [],
   'conversations.create': ['channels:manage', 'groups:write'],
   'conversations.list': ['channels:read', 'groups:read'],
   'conversations.invite': ['channels:manage', 'groups:write'],
@@ -226,6 +227,11 @@ export class SlackGateway {
 
   async openView(triggerId: string, view: View): Promise<void> {
     await this.call('views.open', () => this.client.views.open({ trigger_id: triggerId, view }));
+  }
+
+  /** Sets a person's App Home tab. */
+  async publishHome(userId: string, view: View): Promise<void> {
+    await this.call('views.publish', () => this.client.views.publish({ user_id: userId, view }));
   }
 
   /** Creates a channel; returns 'name_taken' instead of throwing when the name is in use. */

@@ -84,3 +84,16 @@ export const POSTMORTEM_ACTION = {
 
 /** The Edit postmortem form: one block per part people write (block and action ids are the part's name). */
 export const POSTMORTEM_MODAL = { callbackId: 'postmortem_edit' } as const;
+
+/** App Home's buttons. */
+export const HOME_ACTION = { declare: 'home_declare' } as const;
+
+/** The Create follow-up message shortcut and its form. */
+export const FOLLOWUP_SHORTCUT = {
+  callbackId: 'create_followup',
+  modal: 'followup_create',
+  incident: { block: 'incident', action: 'incident_select' },
+  text: { block: 'text', action: 'text_input' },
+  owner: { block: 'owner', action: 'owner_select' },
+  due: { block: 'due', action: 'due_picker' },
+} as const;

@@ -44,6 +44,17 @@ const manifestSchema = z.strictObject({
         }),
       )
       .max(50),
+    shortcuts: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1).max(24),
+          type: z.enum(['message', 'global']),
+          callback_id: z.string().min(1).max(255),
+          description: z.string().min(1).max(150),
+        }),
+      )
+      .max(10)
+      .optional(),
   }),
   oauth_config: z.strictObject({
     // Each scope is checked at run time against METHOD_SCOPES, whose entries are typed as Slack's bot scopes
@@ -51,6 +62,9 @@ const manifestSchema = z.strictObject({
     scopes: z.strictObject({ bot: z.array(z.string()).transform((s) => s as ManifestBotScope[]) }),
   }),
   settings: z.strictObject({
+    event_subscriptions: z
+      .strictObject({ request_url: eventsUrl, bot_events: z.array(z.enum(['app_home_opened'])).max(100) })
+      .optional(),
     interactivity: z.strictObject({ is_enabled: z.literal(true), request_url: eventsUrl }),
     org_deploy_enabled: z.boolean().optional(),
     socket_mode_enabled: z.boolean(),
@@ -84,6 +98,14 @@ describe('manifest.yml', () => {
 
   it('matches the shape of a Slack app manifest', () => {
     expect(_assignable(manifest).display_information.name).toBe('Incident Bot');
+  });
+
+  it('enables the Home tab and the app_home_opened event, and declares the shortcuts the code handles', () => {
+    expect(manifest.features.app_home?.home_tab_enabled).toBe(true);
+    expect(manifest.settings.event_subscriptions?.bot_events).toEqual(['app_home_opened']);
+    const code = readFileSync(join(ROOT, 'src/slack/ids.ts'), 'utf8');
+    for (const s of manifest.features.shortcuts ?? [])
+      expect(code).toContain(`callbackId: '${s.callback_id}'`);
   });
 
   it('declares /incident with escaping, and interactivity at /slack/events', () => {

@@ -2,8 +2,11 @@ import type {
   App,
   BlockAction,
   BlockElementAction,
+  MessageShortcut,
   SlackActionMiddlewareArgs,
   SlackCommandMiddlewareArgs,
+  SlackEventMiddlewareArgs,
+  SlackShortcutMiddlewareArgs,
   SlackViewMiddlewareArgs,
   ViewSubmitAction,
 } from '@slack/bolt';
@@ -21,6 +24,7 @@ export class Listeners {
   private readonly views = new Set<string>();
   private readonly actions = new Set<string>();
   private readonly actionPrefixes: string[] = [];
+  private readonly shortcuts = new Set<string>();
 
   constructor(
     private readonly app: App,
@@ -54,6 +58,33 @@ export class Listeners {
     this.app.action<BlockAction<A>>(constraint, guarded(this.logger, name, listener));
   }
 
+  /** A message shortcut, by its callback_id. */
+  shortcut(
+    callbackId: string,
+    listener: (args: SlackShortcutMiddlewareArgs<MessageShortcut>) => Promise<void>,
+  ): void {
+    this.shortcuts.add(callbackId);
+    this.app.shortcut<MessageShortcut>(callbackId, guarded(this.logger, callbackId, listener));
+  }
+
+  /** An Events API event (app_home_opened): acknowledged by the receiver, errors logged. */
+  event<E extends 'app_home_opened'>(
+    name: E,
+    listener: (args: SlackEventMiddlewareArgs<E>) => Promise<void>,
+  ): void {
+    this.app.event(name, async (args) => {
+      try {
+        await listener(args);
+      } catch (err) {
+        this.logger.error({ err, event: name }, `${name} failed`);
+      }
+    });
+  }
+
+  knowsShortcut(callbackId: string): boolean {
+    return this.shortcuts.has(callbackId);
+  }
+
   knowsCommand(name: string): boolean {
     return this.commands.has(name);
   }
@@ -67,8 +98,15 @@ export class Listeners {
   }
 
   /** What is registered, for tests and the startup log. */
-  registered(): { commands: string[]; views: string[]; actions: string[]; actionPrefixes: string[] } {
+  registered(): {
+    commands: string[];
+    views: string[];
+    actions: string[];
+    actionPrefixes: string[];
+    shortcuts: string[];
+  } {
     return {
+      shortcuts: [...this.shortcuts],
       commands: [...this.commands],
       views: [...this.views],
       actions: [...this.actions],

@@ -18,6 +18,7 @@ export function registerUnknownHandler(app: App, listeners: Listeners, logger: L
       command?: string;
       view?: { callback_id?: string };
       actions?: { action_id?: string }[];
+      callback_id?: string;
     };
     const ack = (args as { ack?: (r?: unknown) => Promise<void> }).ack;
     const respond = (args as { respond?: (r: unknown) => Promise<unknown> }).respond;
@@ -26,7 +27,8 @@ export function registerUnknownHandler(app: App, listeners: Listeners, logger: L
       (body.type === 'view_submission' && !listeners.knowsView(String(body.view?.callback_id ?? ''))) ||
       (body.type === 'block_actions' &&
         !(body.actions ?? []).every((a) => listeners.knowsAction(String(a.action_id ?? '')))) ||
-      ['shortcut', 'message_action', 'block_suggestion', 'interactive_message'].includes(String(body.type));
+      (body.type === 'message_action' && !listeners.knowsShortcut(String(body.callback_id ?? ''))) ||
+      ['shortcut', 'block_suggestion', 'interactive_message'].includes(String(body.type));
     if (!unknown || !ack) {
       // view_closed needs no answer beyond the acknowledgement.
       if (body.type === 'view_closed' && ack) return ack();

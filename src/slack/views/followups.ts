@@ -15,7 +15,9 @@ function line(f: FollowupRow, today: string, prefix = ''): string {
   const due = f.dueOn ? ` · ${overdue ? '⏰ overdue since' : 'due'} ${f.dueOn}` : '';
   const dropped =
     f.status === 'dropped' && f.dropReason ? ` (dropped: ${escapeMrkdwn(truncate(f.dropReason, 150))})` : '';
-  return `${STATUS_ICON[f.status]} ${prefix}*${f.number}.* ${escapeMrkdwn(truncate(f.text, 200))}${owner}${due}${dropped}`;
+  const source =
+    f.sourceUrl && /^https:\/\/[^\s<>|]+$/.test(f.sourceUrl) ? ` · <${f.sourceUrl}|from a message>` : '';
+  return `${STATUS_ICON[f.status]} ${prefix}*${f.number}.* ${escapeMrkdwn(truncate(f.text, 200))}${owner}${due}${dropped}${source}`;
 }
 
 /** `/incident followups` in an incident channel: this incident's, open first. */
