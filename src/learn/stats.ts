@@ -6,7 +6,7 @@ import type { IncidentConfig } from '../config/index.js';
 import type { Db } from '../db/client.js';
 import { followupTotals, incidentTimesSince } from '../incidents/queries.js';
 import { handle, type JobBinding, jobKey, jobType, schedule } from '../jobs/job.js';
-import { mttrChartPng, type WeeklyPoint } from './chart.js';
+import type { WeeklyPoint } from './chart.js';
 import type { LearnChat } from './chat.js';
 
 /**
@@ -189,6 +189,8 @@ export function statsJobs(deps: {
       async run(p) {
         const stats = await incidentStats(deps.db, deps.config, { ...p, now: deps.clock.now() });
         const title = `MTTR by severity per ISO week, last ${p.days} days${p.severity ? ` (${p.severity})` : ''}`;
+        // Loaded on first use: Vega and resvg are large, and most processes never draw a chart.
+        const { mttrChartPng } = await import('./chart.js');
         const png = await mttrChartPng(stats.weekly, title);
         await deps.chat.uploadFile({
           channelId: await deps.chat.openDm(p.userId),
