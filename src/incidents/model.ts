@@ -37,6 +37,23 @@ export const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 export const POSTMORTEM_STATUSES = ['draft', 'in_review', 'reviewed', 'closed'] as const;
 export type PostmortemStatus = (typeof POSTMORTEM_STATUSES)[number];
 
+/** How statuses read in sentences ("moved the postmortem to in review"); capitalise for a label. */
+export const INCIDENT_STATUS_WORDS: Record<IncidentStatus, string> = {
+  investigating: 'investigating',
+  identified: 'identified',
+  monitoring: 'monitoring',
+  resolved: 'resolved',
+};
+export const POSTMORTEM_STATUS_WORDS: Record<PostmortemStatus, string> = {
+  draft: 'draft',
+  in_review: 'in review',
+  reviewed: 'reviewed',
+  closed: 'closed',
+};
+
+/** A word as a label: "in review" → "In review". */
+export const capitalized = (words: string): string => words.charAt(0).toUpperCase() + words.slice(1);
+
 /** The parts of a postmortem people write (the rest is generated from the timeline). */
 export const POSTMORTEM_PARTS = [
   'overview',

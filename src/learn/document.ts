@@ -1,10 +1,13 @@
-import type {
-  FollowupStatus,
-  IncidentStatus,
-  PostmortemPart,
-  PostmortemStatus,
-  Role,
-  UpdateAudience,
+import {
+  capitalized,
+  type FollowupStatus,
+  INCIDENT_STATUS_WORDS,
+  type IncidentStatus,
+  POSTMORTEM_STATUS_WORDS,
+  type PostmortemPart,
+  type PostmortemStatus,
+  type Role,
+  type UpdateAudience,
 } from '../incidents/model.js';
 import type { TimelineEvent } from '../timeline/model.js';
 import { type Dialect, describeEvent } from '../timeline/words.js';
@@ -89,19 +92,7 @@ const dialect = (style: PostmortemStyle): Dialect => ({
   code: (v) => `\`${v.replace(/`/g, "'")}\``,
 });
 
-const STATUS_WORDS: Record<IncidentStatus, string> = {
-  investigating: 'Investigating',
-  identified: 'Identified',
-  monitoring: 'Monitoring',
-  resolved: 'Resolved',
-};
-
-const POSTMORTEM_STATUS_WORDS: Record<PostmortemStatus, string> = {
-  draft: 'Draft',
-  in_review: 'In review',
-  reviewed: 'Reviewed',
-  closed: 'Closed',
-};
+const statusWords = (s: IncidentStatus) => capitalized(INCIDENT_STATUS_WORDS[s]);
 
 const ROLE_WORDS: Record<Role, string> = {
   commander: 'Incident commander',
@@ -155,7 +146,7 @@ function header(input: PostmortemInput, d: Dialect): string[] {
   const rows: [string, string][] = [
     ['Incident', `#${i.number} ${cell(i.title)}`],
     ['Severity', `${cell(i.severity)}${changes.length > 0 ? ` (${changes.map(cell).join('; ')})` : ''}`],
-    ['Status', STATUS_WORDS[i.status]],
+    ['Status', statusWords(i.status)],
     ['Declared', utc(i.declaredAt)],
     ['Acknowledged', at(i.acknowledgedAt)],
     ['Mitigated', at(i.mitigatedAt)],
@@ -163,7 +154,7 @@ function header(input: PostmortemInput, d: Dialect): string[] {
     ['Duration', duration],
     ['Owner', input.owner ? d.user(input.owner) : '—'],
     ['Due', i.postmortemDueAt ? utc(i.postmortemDueAt) : '—'],
-    ['Postmortem status', POSTMORTEM_STATUS_WORDS[i.postmortemStatus ?? 'draft']],
+    ['Postmortem status', capitalized(POSTMORTEM_STATUS_WORDS[i.postmortemStatus ?? 'draft'])],
   ];
   return ['| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)];
 }
@@ -226,7 +217,7 @@ function messaging(input: PostmortemInput, d: Dialect): string[] {
     if (updates.length === 0) return ['None.'];
     return updates.map(
       (u) =>
-        `- ${utc(u.postedAt)} (${tPlus(input.incident.declaredAt, u.postedAt)}), ${STATUS_WORDS[u.status]}, by ${d.user(u.postedBy)}: ${cell(u.message)}`,
+        `- ${utc(u.postedAt)} (${tPlus(input.incident.declaredAt, u.postedAt)}), ${statusWords(u.status)}, by ${d.user(u.postedBy)}: ${cell(u.message)}`,
     );
   };
   return [

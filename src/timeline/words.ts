@@ -1,4 +1,4 @@
-import type { PostmortemStatus, Reminder } from '../incidents/model.js';
+import { POSTMORTEM_STATUS_WORDS, type Reminder } from '../incidents/model.js';
 import type { TimelineEvent } from './model.js';
 
 /**
@@ -21,13 +21,6 @@ export interface Dialect {
 }
 
 const USER = /^[UW][A-Z0-9]+$/;
-
-const POSTMORTEM_STATUS_TEXT: Record<PostmortemStatus, string> = {
-  draft: 'draft',
-  in_review: 'in review',
-  reviewed: 'reviewed',
-  closed: 'closed',
-};
 
 const REMINDER_TEXT: Record<Reminder, string> = {
   update: 'a status update is due',
@@ -110,7 +103,7 @@ export function describeEvent(e: TimelineEvent, d: Dialect): string {
     case 'postmortem_owner_set':
       return `${by} made ${userOrNobody(e.data.ownerId)} the postmortem's owner`;
     case 'postmortem_status_changed':
-      return `${by} moved the postmortem to ${POSTMORTEM_STATUS_TEXT[e.data.to]}`;
+      return `${by} moved the postmortem to ${POSTMORTEM_STATUS_WORDS[e.data.to]}`;
     case 'postmortem_edited':
       return `${by} edited the postmortem (${e.data.parts.map(str).join(', ')})`;
     case 'followup_added': {

@@ -175,45 +175,32 @@ describe('the Create follow-up shortcut', () => {
     const incidentId = preselected?.value as string;
     expect(incidentId).toBeTruthy();
 
-    const submitted = await app.submitView(
-      {
-        id: 'V0FOLLOW1',
-        type: 'modal',
-        callback_id: 'followup_create',
-        private_metadata: view.private_metadata,
-        state: {
-          values: {
-            incident: { incident_select: { type: 'static_select', selected_option: { value: incidentId } } },
-            text: { text_input: { type: 'plain_text_input', value: 'Canary EU traffic' } },
-            owner: { owner_select: { type: 'users_select', selected_user: ME } },
-            due: { due_picker: { type: 'datepicker', selected_date: '2026-11-01' } },
+    const submit = (due: string) =>
+      app.submitView(
+        {
+          id: 'V0FOLLOW1',
+          type: 'modal',
+          callback_id: 'followup_create',
+          private_metadata: view.private_metadata,
+          state: {
+            values: {
+              incident: {
+                incident_select: { type: 'static_select', selected_option: { value: incidentId } },
+              },
+              text: { text_input: { type: 'plain_text_input', value: 'Canary EU traffic' } },
+              owner: { owner_select: { type: 'users_select', selected_user: ME } },
+              due: { due_picker: { type: 'datepicker', selected_date: due } },
+            },
           },
         },
-      },
-      ME,
-    );
+        ME,
+      );
     // A date in the past is refused under the date picker.
-    expect(await submitted.json()).toEqual({
+    expect(await (await submit('2026-11-01')).json()).toEqual({
       response_action: 'errors',
       errors: { due: 'The due date is in the past.' },
     });
-    const ok = await app.submitView(
-      {
-        id: 'V0FOLLOW1',
-        type: 'modal',
-        callback_id: 'followup_create',
-        private_metadata: view.private_metadata,
-        state: {
-          values: {
-            incident: { incident_select: { type: 'static_select', selected_option: { value: incidentId } } },
-            text: { text_input: { type: 'plain_text_input', value: 'Canary EU traffic' } },
-            owner: { owner_select: { type: 'users_select', selected_user: ME } },
-            due: { due_picker: { type: 'datepicker', selected_date: '2026-12-01' } },
-          },
-        },
-      },
-      ME,
-    );
+    const ok = await submit('2026-12-01');
     expect(ok.status).toBe(200);
     const [row] = await db().select().from(followups).where(eq(followups.incidentId, incidentId));
     expect(row).toMatchObject({

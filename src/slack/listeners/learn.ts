@@ -1,7 +1,7 @@
 import type { ButtonAction, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
 import { UserError } from '../../errors.js';
-import { POSTMORTEM_PARTS, type PostmortemPart } from '../../incidents/model.js';
+import { POSTMORTEM_PARTS, POSTMORTEM_STATUS_WORDS, type PostmortemPart } from '../../incidents/model.js';
 import {
   editPostmortem,
   postmortemInput,
@@ -10,7 +10,6 @@ import {
 } from '../../learn/postmortems.js';
 import { POSTMORTEM_ACTION, POSTMORTEM_MODAL } from '../ids.js';
 import { confirmation, type SlackMessage } from '../views/blocks.js';
-import { POSTMORTEM_STATUS_LABEL } from '../views/card.js';
 import { editPostmortemModal, postmortemAnswer } from '../views/postmortem.js';
 import type { ListenerDeps } from './deps.js';
 
@@ -59,7 +58,7 @@ export function registerLearn(deps: ListenerDeps): void {
       actorId: body.user.id,
       status,
     });
-    await respond(ephemeral(confirmation(`The postmortem is ${POSTMORTEM_STATUS_LABEL[moved.status]} now.`)));
+    await respond(ephemeral(confirmation(`The postmortem is ${POSTMORTEM_STATUS_WORDS[moved.status]} now.`)));
   });
 
   deps.on.view(

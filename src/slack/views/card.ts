@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { Severity } from '../../config/index.js';
-import type { PostmortemStatus } from '../../incidents/model.js';
+import { POSTMORTEM_STATUS_WORDS } from '../../incidents/model.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
 import { escapeMrkdwn, truncate } from '../../text.js';
 import { CARD_ACTION } from '../ids.js';
@@ -130,19 +130,12 @@ function learnLine(i: IncidentSnapshot): string | undefined {
       : []),
     ...(i.postmortem.status
       ? [
-          `📝 Postmortem: ${POSTMORTEM_STATUS_LABEL[i.postmortem.status]}${i.postmortem.ownerId ? `, owner ${mentionUser(i.postmortem.ownerId)}` : ''}${i.postmortem.dueAt ? `, due ${slackDate(i.postmortem.dueAt, '{date_short_pretty}')}` : ''}`,
+          `📝 Postmortem: ${POSTMORTEM_STATUS_WORDS[i.postmortem.status]}${i.postmortem.ownerId ? `, owner ${mentionUser(i.postmortem.ownerId)}` : ''}${i.postmortem.dueAt ? `, due ${slackDate(i.postmortem.dueAt, '{date_short_pretty}')}` : ''}`,
         ]
       : []),
   ];
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
-
-export const POSTMORTEM_STATUS_LABEL: Record<PostmortemStatus, string> = {
-  draft: 'draft',
-  in_review: 'in review',
-  reviewed: 'reviewed',
-  closed: 'closed',
-};
 
 /** The channel topic: severity · status · commander, within Slack's 250 characters. */
 export function incidentTopic(i: IncidentSnapshot): string {

@@ -1,16 +1,9 @@
-import type { IncidentStatus, Role } from '../../incidents/model.js';
+import { capitalized, INCIDENT_STATUS_WORDS, type IncidentStatus, type Role } from '../../incidents/model.js';
 import { mentionUser } from '../text.js';
 
 /** How the domain's words read in Slack. */
 
-const STATUS_LABEL: Record<IncidentStatus, string> = {
-  investigating: 'Investigating',
-  identified: 'Identified',
-  monitoring: 'Monitoring',
-  resolved: 'Resolved',
-};
-
-export const statusLabel = (status: IncidentStatus): string => STATUS_LABEL[status];
+export const statusLabel = (status: IncidentStatus): string => capitalized(INCIDENT_STATUS_WORDS[status]);
 
 const ROLE_LABEL: Record<Role, string> = {
   commander: 'Commander',

@@ -2,6 +2,7 @@ import type { KnownBlock, View } from '@slack/web-api';
 import {
   POSTMORTEM_PART_MAX,
   POSTMORTEM_PARTS,
+  POSTMORTEM_STATUS_WORDS,
   POSTMORTEM_STATUSES,
   type PostmortemPart,
   type PostmortemStatus,
@@ -11,7 +12,6 @@ import { escapeMrkdwn, truncate } from '../../text.js';
 import { POSTMORTEM_ACTION, POSTMORTEM_MODAL } from '../ids.js';
 import { mentionUser, slackDate } from '../text.js';
 import { button, type SlackMessage, section, text } from './blocks.js';
-import { POSTMORTEM_STATUS_LABEL } from './card.js';
 
 /** The postmortem: where it is, its review buttons, and the form for the parts people write. */
 
@@ -50,7 +50,7 @@ export function postmortemControls(incidentId: string, status: PostmortemStatus)
 }
 
 const facts = (status: PostmortemStatus, owner: string | null | undefined, dueAt: Date | null | undefined) =>
-  `Status: *${POSTMORTEM_STATUS_LABEL[status]}*${owner ? ` · owner ${mentionUser(owner)}` : ''}${dueAt ? ` · due ${slackDate(dueAt, '{date_short_pretty} {time}')}` : ''}`;
+  `Status: *${POSTMORTEM_STATUS_WORDS[status]}*${owner ? ` · owner ${mentionUser(owner)}` : ''}${dueAt ? ` · due ${slackDate(dueAt, '{date_short_pretty} {time}')}` : ''}`;
 
 /** Posted in the incident channel when the canvas is made, or the file uploaded instead. */
 export function postmortemReadyMessage(n: LearnNotice): SlackMessage {
