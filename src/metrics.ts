@@ -45,6 +45,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly alertsReceived = new Counter({
+    name: `${PREFIX}alerts_received_total`,
+    help: 'Alerts in the notifications this process accepted, by integration (a notification carries many).',
+    labelNames: ['integration'] as const,
+    registers: [this.registry],
+  });
+
   readonly alertNotifications = new Counter({
     name: `${PREFIX}alert_notifications_total`,
     help: 'Alert notifications received by this process, by integration and outcome (accepted, unauthorized, invalid, too_large, unavailable).',
@@ -56,15 +63,20 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
 
-  /** A gauge whose samples are read from the database at each scrape. */
-  fromDatabase(name: string, help: string, read: () => Promise<Sample[]>): void {
+  /** A gauge (or a running total: `counter`) whose samples are read from the database at each scrape. */
+  fromDatabase(
+    name: string,
+    help: string,
+    read: () => Promise<Sample[]>,
+    type: 'gauge' | 'counter' = 'gauge',
+  ): void {
     const metric = {
       name: `${PREFIX}${name}`,
       help,
-      type: 'gauge',
+      type,
       aggregator: 'max',
       async get() {
-        return { name: metric.name, help, type: 'gauge', aggregator: 'max', values: await read() };
+        return { name: metric.name, help, type, aggregator: 'max', values: await read() };
       },
       reset() {},
     };

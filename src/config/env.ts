@@ -44,6 +44,7 @@ export const envSchema = z.object({
   METRICS_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters (a bearer token for GET /metrics)')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it travels in an Authorization header)')
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });

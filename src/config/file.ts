@@ -21,7 +21,7 @@ const severitySchema = z.strictObject({
   postmortem_due: z
     .union([z.string(), z.number()], { error: 'is not a duration like 3d, or business days like 5bd' })
     .transform((v, ctx): PostmortemDue => {
-      const business = /^\s*(\d{1,3})bd\s*$/.exec(String(v));
+      const business = /^\s*([1-9]\d{0,2})bd\s*$/.exec(String(v));
       if (business) return { businessDays: Number(business[1]) };
       const ms = parseDuration(String(v));
       if (ms === undefined) {

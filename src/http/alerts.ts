@@ -87,6 +87,7 @@ export function alertRoutes(deps: AlertRouteDeps): Route[] {
       json(res, 503, unavailable('the database is unavailable'), { 'retry-after': String(RETRY_AFTER_S) });
       return;
     }
+    deps.metrics?.alertsReceived.inc({ integration: integration.name }, events.length);
     accepted();
   }
 

@@ -48,22 +48,32 @@ export interface FollowupInput {
   sourceUrl?: string;
 }
 
-/** The next time the reminder job should look at a follow-up, or undefined when it never needs to. */
+/**
+ * The next time the reminder job should look at a follow-up, or undefined when it never needs to: the
+ * first 09:00 from the due-soon day on (for one added later than that, the next 09:00 still before the due
+ * date is over), then every 09:00 once it is overdue. `soonTold`: the due-soon DM went out already.
+ */
 export function nextReminderAt(
   f: Pick<FollowupRow, 'status' | 'dueOn' | 'ownerId'>,
   now: Date,
   zone: string,
+  soonTold = false,
 ) {
   if (f.status !== 'open' || !f.dueOn || !f.ownerId) return undefined;
   const today = localDate(now, zone);
+  // The first 09:00 still ahead: today's, or tomorrow's.
+  const next = now < atLocalTime(today, REMIND_HOUR, zone) ? today : plusDays(today, 1);
   const soon = plusDays(f.dueOn, -DUE_SOON_DAYS);
-  // Before the due-soon day: then. From then until the due date: the first overdue day. Overdue: tomorrow.
-  const day = today < soon ? soon : today <= f.dueOn ? plusDays(f.dueOn, 1) : plusDays(today, 1);
+  const firstOverdue = plusDays(f.dueOn, 1);
+  let day: string;
+  if (next < soon) day = soon;
+  else if (next <= f.dueOn && !soonTold) day = next;
+  else day = [next, firstOverdue].sort()[1] as string; // ISO dates: the later one
   return atLocalTime(day, REMIND_HOUR, zone);
 }
 
-async function planReminder(tx: Tx, config: IncidentConfig, f: FollowupRow, now: Date) {
-  const at = nextReminderAt(f, now, config.businessTimeZone);
+async function planReminder(tx: Tx, config: IncidentConfig, f: FollowupRow, now: Date, soonTold = false) {
+  const at = nextReminderAt(f, now, config.businessTimeZone, soonTold);
   if (!at) return cancelJob(tx, followupKeys.remind(f.id), now);
   await schedule(
     tx,
@@ -217,8 +227,27 @@ export interface ListedFollowup extends FollowupRow {
   incidentChannelId: string | null;
 }
 
-/** Open follow-ups of a workspace (not of private or test incidents), overdue first, then by due date. */
-export async function openFollowups(db: Db, teamId: string, limit = 200): Promise<ListedFollowup[]> {
+/** Open follow-ups of a workspace (not of private or test incidents), by due date (undated last). */
+export function openFollowups(db: Db, teamId: string, limit = 200): Promise<ListedFollowup[]> {
+  return listFollowups(db, teamId, { publicOnly: true }, limit);
+}
+
+/** A person's own open follow-ups, of any incident of the workspace (private ones too: they are theirs). */
+export function openFollowupsOwnedBy(
+  db: Db,
+  teamId: string,
+  userId: string,
+  limit = 200,
+): Promise<ListedFollowup[]> {
+  return listFollowups(db, teamId, { ownerId: userId }, limit);
+}
+
+async function listFollowups(
+  db: Db,
+  teamId: string,
+  only: { publicOnly: true } | { ownerId: string },
+  limit: number,
+): Promise<ListedFollowup[]> {
   const rows = await db
     .select({
       f: followups,
@@ -232,8 +261,9 @@ export async function openFollowups(db: Db, teamId: string, limit = 200): Promis
       and(
         eq(incidents.teamId, teamId),
         eq(followups.status, 'open'),
-        eq(incidents.isPrivate, false),
-        eq(incidents.isTest, false),
+        ...('ownerId' in only
+          ? [eq(followups.ownerId, only.ownerId)]
+          : [eq(incidents.isPrivate, false), eq(incidents.isTest, false)]),
       ),
     )
     .orderBy(sql`${followups.dueOn} asc nulls last`, asc(incidents.number), asc(followups.number))
@@ -264,7 +294,8 @@ export function followupJobs(deps: FollowupJobDeps): JobBinding[] {
           const [f] = await tx.select().from(followups).where(eq(followups.id, p.followupId)).for('update');
           if (f?.status !== 'open' || !f.dueOn || !f.ownerId) return;
           const today = localDate(now, zone);
-          if (today >= plusDays(f.dueOn, -DUE_SOON_DAYS)) {
+          const told = today >= plusDays(f.dueOn, -DUE_SOON_DAYS);
+          if (told) {
             // One DM per follow-up per day, however often this runs.
             await scheduleOnce(
               tx,
@@ -277,7 +308,8 @@ export function followupJobs(deps: FollowupJobDeps): JobBinding[] {
               now,
             );
           }
-          await planReminder(tx, deps.config, f, now);
+          // After the due-soon DM, the next one is on the first overdue morning.
+          await planReminder(tx, deps.config, f, now, told);
         });
       },
     }),

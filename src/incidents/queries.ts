@@ -46,8 +46,8 @@ export interface IncidentSnapshot {
   paging: boolean;
   /** Unresolved alerts of the alert groups declared as this incident; undefined when there are none linked. */
   alertsFiring: number | undefined;
-  /** Its follow-ups: how many, and how many are still open. */
-  followups: { total: number; open: number };
+  /** Its follow-ups: how many, how many are still open, and the first open ones. */
+  followups: FollowupSummary;
   /** The postmortem, once started (or due): status, named owner (else the commander), due date. */
   postmortem: { status: PostmortemStatus | undefined; ownerId: string | undefined; dueAt: Date | undefined };
 }
@@ -78,6 +78,9 @@ export const findIncidentByChannel = (db: Db, teamId: string, channelId: string)
 export const findIncidentByDeclareKey = (db: Db, teamId: string, declareKey: string) =>
   findIncidentBy(db, teamId, { declareKey });
 
+/** How many open incidents one read lists at most. */
+export const OPEN_INCIDENTS_LISTED = 200;
+
 /** Open incidents of a workspace, newest first (the caller filters private ones by membership). */
 export function listOpenIncidents(db: Db, teamId: string): Promise<IncidentRow[]> {
   return db
@@ -85,7 +88,7 @@ export function listOpenIncidents(db: Db, teamId: string): Promise<IncidentRow[]
     .from(incidents)
     .where(and(eq(incidents.teamId, teamId), ne(incidents.status, 'resolved')))
     .orderBy(desc(incidents.number))
-    .limit(200);
+    .limit(OPEN_INCIDENTS_LISTED);
 }
 
 /** Current holders of each role (relieved_at is null). */
@@ -139,26 +142,42 @@ export async function loadSnapshot(db: Db | Tx, incidentId: string): Promise<Inc
   return toSnapshot(row, roles, open, followupCount);
 }
 
-/** How many follow-ups the incident has, and how many are open. */
-export async function countFollowups(
-  db: Db | Tx,
-  incidentId: string,
-): Promise<{ total: number; open: number }> {
-  const [row] = await db
+/** The open follow-ups the card lists. */
+export const CARD_FOLLOWUPS = 5;
+
+export interface FollowupSummary {
+  total: number;
+  open: number;
+  /** The first open ones, by number. */
+  items: { number: number; text: string; ownerId: string | null; dueOn: string | null }[];
+}
+
+/** The incident's follow-ups as the card shows them, in one statement. */
+export async function countFollowups(db: Db | Tx, incidentId: string): Promise<FollowupSummary> {
+  const rows = await db
     .select({
-      total: count(),
-      open: sql<number>`count(*) filter (where ${followups.status} = 'open')::int`,
+      number: followups.number,
+      text: followups.text,
+      ownerId: followups.ownerId,
+      dueOn: followups.dueOn,
+      status: followups.status,
     })
     .from(followups)
-    .where(eq(followups.incidentId, incidentId));
-  return { total: row?.total ?? 0, open: row?.open ?? 0 };
+    .where(eq(followups.incidentId, incidentId))
+    .orderBy(asc(followups.number));
+  const open = rows.filter((r) => r.status === 'open');
+  return {
+    total: rows.length,
+    open: open.length,
+    items: open.slice(0, CARD_FOLLOWUPS).map(({ status: _status, ...r }) => r),
+  };
 }
 
 export function toSnapshot(
   row: IncidentRow,
   roles: Partial<Record<Role, string>>,
   openTasks = 0,
-  followupCount = { total: 0, open: 0 },
+  followupCount: FollowupSummary = { total: 0, open: 0, items: [] },
 ): IncidentSnapshot {
   return {
     id: row.id,

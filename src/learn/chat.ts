@@ -20,6 +20,8 @@ export interface LearnChat {
   createChannelCanvas(channelId: string, title: string, markdown: string): Promise<string>;
   /** Replaces a canvas's whole content. */
   replaceCanvas(canvasId: string, markdown: string): Promise<void>;
+  /** The channel's canvas, if it has one. */
+  channelCanvas(channelId: string): Promise<string | undefined>;
   /** Uploads a file (text, or bytes such as a PNG) into a channel, with a comment. */
   uploadFile(input: {
     channelId: string;

@@ -81,8 +81,12 @@ export function span(ms: number): string {
 /** T+ offset from the declaration. */
 const tPlus = (from: Date, at: Date) => `T+${span(at.getTime() - from.getTime())}`;
 
-/** Text in a table cell: one line, no column breaks. */
-const cell = (v: string) => v.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').trim();
+/**
+ * What someone typed, in a table cell or a line: one line, a backslash or a `|` taken literally (never a
+ * column break), and `![` (a canvas mention or image) defused.
+ */
+const cell = (v: string) =>
+  v.replace(/\r?\n/g, ' ').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/!\[/g, '!\\[').trim();
 
 const dialect = (style: PostmortemStyle): Dialect => ({
   user: (id) => (style === 'canvas' ? `![](@${id})` : `@${id}`),
@@ -191,7 +195,8 @@ function timeline(input: PostmortemInput, d: Dialect): string[] {
     '| Time (UTC) | Since declared | Event |',
     '| --- | --- | --- |',
     ...input.events.map(
-      (e) => `| ${utc(e.occurredAt)} | ${tPlus(from, e.occurredAt)} | ${cell(describeEvent(e, d))} |`,
+      // Every piece of user text in the sentence went through the dialect's `text` (cell): once only.
+      (e) => `| ${utc(e.occurredAt)} | ${tPlus(from, e.occurredAt)} | ${describeEvent(e, d)} |`,
     ),
   ];
 }
@@ -215,9 +220,13 @@ function messaging(input: PostmortemInput, d: Dialect): string[] {
   const list = (audience: UpdateAudience) => {
     const updates = input.updates.filter((u) => u.audience === audience);
     if (updates.length === 0) return ['None.'];
+    // As sent: every line of the message, quoted.
     return updates.map(
       (u) =>
-        `- ${utc(u.postedAt)} (${tPlus(input.incident.declaredAt, u.postedAt)}), ${statusWords(u.status)}, by ${d.user(u.postedBy)}: ${cell(u.message)}`,
+        `- ${utc(u.postedAt)} (${tPlus(input.incident.declaredAt, u.postedAt)}), ${statusWords(u.status)}, by ${d.user(u.postedBy)}:\n${u.message
+          .split(/\r?\n/)
+          .map((line) => `  > ${cell(line)}`)
+          .join('\n')}`,
     );
   };
   return [

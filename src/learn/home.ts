@@ -1,10 +1,11 @@
 import { localDate } from '../calendar.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { Db } from '../db/client.js';
-import { type ListedFollowup, openFollowups } from '../incidents/followups.js';
+import { type ListedFollowup, openFollowupsOwnedBy } from '../incidents/followups.js';
 import {
   type IncidentRow,
   listOpenIncidents,
+  OPEN_INCIDENTS_LISTED,
   openIncidentsWithRole,
   openTasksOf,
 } from '../incidents/queries.js';
@@ -19,7 +20,10 @@ import { incidentStats, type Stats } from './stats.js';
 
 export interface HomeData {
   userId: string;
+  now: Date;
   today: string;
+  /** More open incidents than were read (the list stops at 200). */
+  moreOpen: boolean;
   mine: IncidentRow[];
   open: IncidentRow[];
   onCall: { schedule: string; userId: string | undefined; until: Date | undefined }[];
@@ -35,16 +39,19 @@ export async function homeData(
   const { db, config } = deps;
   const mine = await openIncidentsWithRole(db, input.teamId, input.userId);
   const mineIds = new Set(mine.map((i) => i.id));
-  const open = (await listOpenIncidents(db, input.teamId)).filter((i) => !i.isPrivate || mineIds.has(i.id));
+  const all = await listOpenIncidents(db, input.teamId);
+  const open = all.filter((i) => !i.isPrivate || mineIds.has(i.id));
   const onCall = (await onCallSummaries(db, config, input.now)).map((s) => ({
     schedule: s.schedule.name,
     userId: s.current.userId,
     until: s.current.end === undefined ? undefined : new Date(s.current.end),
   }));
-  const followups = (await openFollowups(db, input.teamId)).filter((f) => f.ownerId === input.userId);
+  const followups = await openFollowupsOwnedBy(db, input.teamId, input.userId);
   return {
     userId: input.userId,
+    now: input.now,
     today: localDate(input.now, config.businessTimeZone),
+    moreOpen: all.length >= OPEN_INCIDENTS_LISTED,
     mine,
     open,
     onCall,

@@ -19,9 +19,10 @@ export function registerDatabaseMetrics(metrics: Metrics, deps: { db: Db; clock:
     (await openIncidentsBySeverity(db)).map((r) => ({ labels: { severity: r.severity }, value: r.n })),
   );
   metrics.fromDatabase(
-    'incidents_declared',
+    'incidents_declared_total',
     'Incidents declared so far (test incidents left out).',
     async () => [{ value: await declaredCount(db) }],
+    'counter',
   );
   metrics.histogramFromDatabase(
     'time_to_acknowledge_seconds',

@@ -14,7 +14,7 @@ import { refreshCard } from '../incidents/notify.js';
 import { findIncident, roleHistory, statusUpdatesOf, timelineOf } from '../incidents/queries.js';
 import { cleanText } from '../incidents/rules.js';
 import { type IncidentDeps, type Locked, updateIncident, withIncident } from '../incidents/unit-of-work.js';
-import { handle, type JobBinding, jobKey, jobType, schedule } from '../jobs/job.js';
+import { handle, type JobBinding, jobKey, jobType, schedule, scheduleOnce } from '../jobs/job.js';
 import { recordEvent } from '../timeline/timeline.js';
 import { CANVAS_REFUSALS, type LearnChat } from './chat.js';
 import { type PostmortemInput, type PostmortemStyle, postmortemMarkdown } from './document.js';
@@ -34,7 +34,18 @@ export const exportJob = jobType(
   z.object({ incidentId: z.uuid(), channelId: z.string(), userId: z.string() }),
 );
 
+/** Tells the channel where the postmortem is (once per canvas, once per file uploaded). */
+export const noticeJob = jobType(
+  'postmortem.notice',
+  z.object({ incidentId: z.uuid(), canvas: z.boolean(), refused: z.string().optional() }),
+);
+type NoticePayload = z.output<typeof noticeJob.payload>;
+
+/** `postmortemCanvasId` while a publish job is making the canvas. */
+const CREATING = 'creating';
+
 export const postmortemKeys = {
+  notice: (incidentId: string, what: string) => jobKey('incident', incidentId, 'postmortem', 'notice', what),
   publish: (incidentId: string) => jobKey('incident', incidentId, 'postmortem', 'publish'),
   export: (incidentId: string, at: Date, userId: string) =>
     jobKey('incident', incidentId, 'postmortem', 'export', at.getTime(), userId),
@@ -115,7 +126,10 @@ export async function writePostmortem(deps: IncidentDeps, input: { incidentId: s
   return withIncident(deps, input.incidentId, async (l) => {
     if (!l.incident.postmortemStatus) await moveStatus(l, input.actorId, 'draft');
     await publishNow(l);
-    return { status: l.incident.postmortemStatus ?? 'draft', canvas: !!l.incident.postmortemCanvasId };
+    return {
+      status: l.incident.postmortemStatus ?? 'draft',
+      canvas: !!l.incident.postmortemCanvasId && l.incident.postmortemCanvasId !== CREATING,
+    };
   });
 }
 
@@ -223,48 +237,87 @@ export function postmortemJobs(deps: PostmortemJobDeps): JobBinding[] {
   const { db, chat } = deps;
   return [
     handle(publishJob, {
-      async run(p) {
+      async run(p, ctx) {
         const incident = await findIncident(db, p.incidentId);
         if (!incident?.channelId || !incident.postmortemStatus) return;
+        const channelId = incident.channelId;
         const title = `Postmortem: incident #${incident.number}`;
         const markdown = await postmortemDocument(db, incident.id, 'canvas');
-        const notice = (where: { canvas: true } | { canvas: false; refused: string }) => ({
-          kind: 'postmortem_ready' as const,
+        const record = (values: { postmortemCanvasId: string | null }, notice?: NoticePayload) =>
+          withIncident({ db, clock: deps.clock }, incident.id, async (l) => {
+            await updateIncident(l, values);
+            if (notice)
+              await scheduleOnce(
+                l.tx,
+                noticeJob,
+                {
+                  key: postmortemKeys.notice(
+                    incident.id,
+                    notice.canvas ? `canvas:${values.postmortemCanvasId}` : `file:${ctx.id}`,
+                  ),
+                  dueAt: l.now,
+                  payload: notice,
+                },
+                l.now,
+              );
+          });
+        let existing = incident.postmortemCanvasId;
+        if (existing && existing !== CREATING) {
+          try {
+            await chat.replaceCanvas(existing, markdown);
+            return;
+          } catch (err) {
+            // Deleted by someone: made anew below.
+            if (!(err instanceof PermanentError && err.code === 'canvas_not_found')) throw err;
+            existing = null;
+          }
+        }
+        // Say that a canvas is being made before asking Slack for it: a retry that finds the channel's
+        // canvas already there then knows it is the one this job made, and adopts it.
+        const retried = existing === CREATING;
+        if (!retried) await record({ postmortemCanvasId: CREATING });
+        let canvasId: string | undefined;
+        try {
+          canvasId = await chat.createChannelCanvas(channelId, title, markdown);
+        } catch (err) {
+          if (!(err instanceof PermanentError)) throw err;
+          if (err.code === 'channel_canvas_already_exists' && retried) {
+            canvasId = await chat.channelCanvas(channelId);
+            if (canvasId) await chat.replaceCanvas(canvasId, markdown);
+          }
+          if (!canvasId) {
+            if (!CANVAS_REFUSALS.has(err.code)) throw err;
+            // No canvas here (or someone else's): the document as a Markdown file in the channel.
+            await chat.uploadFile({
+              channelId,
+              filename: fileName(incident.number),
+              title,
+              content: await postmortemDocument(db, incident.id, 'file'),
+              comment: `📝 ${title} (Slack refused a canvas: ${err.code}).`,
+            });
+            await record(
+              { postmortemCanvasId: null },
+              { incidentId: incident.id, canvas: false, refused: err.code },
+            );
+            return;
+          }
+        }
+        await record({ postmortemCanvasId: canvasId }, { incidentId: incident.id, canvas: true });
+      },
+    }),
+
+    handle(noticeJob, {
+      async run(p) {
+        const incident = await findIncident(db, p.incidentId);
+        if (!incident?.channelId) return;
+        await chat.post(incident.channelId, {
+          kind: 'postmortem_ready',
           incident: { id: incident.id, number: incident.number, title: incident.title },
-          where,
+          where: p.canvas ? { canvas: true } : { canvas: false, refused: p.refused ?? 'unknown' },
           status: incident.postmortemStatus ?? 'draft',
           owner: incident.postmortemOwnerId,
           dueAt: incident.postmortemDueAt,
         });
-        if (incident.postmortemCanvasId) {
-          try {
-            await chat.replaceCanvas(incident.postmortemCanvasId, markdown);
-            return;
-          } catch (err) {
-            // Deleted by someone: make it anew below.
-            if (!(err instanceof PermanentError && err.code === 'canvas_not_found')) throw err;
-          }
-        }
-        let canvasId: string;
-        try {
-          canvasId = await chat.createChannelCanvas(incident.channelId, title, markdown);
-        } catch (err) {
-          if (!(err instanceof PermanentError && CANVAS_REFUSALS.has(err.code))) throw err;
-          // No canvas here: the document as a Markdown file in the channel.
-          await chat.uploadFile({
-            channelId: incident.channelId,
-            filename: fileName(incident.number),
-            title,
-            content: await postmortemDocument(db, incident.id, 'file'),
-            comment: `📝 ${title} (Slack refused a canvas: ${err.code}).`,
-          });
-          await chat.post(incident.channelId, notice({ canvas: false, refused: err.code }));
-          return;
-        }
-        await withIncident({ db, clock: deps.clock }, incident.id, (l) =>
-          updateIncident(l, { postmortemCanvasId: canvasId }),
-        );
-        await chat.post(incident.channelId, notice({ canvas: true }));
       },
     }),
 

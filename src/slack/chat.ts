@@ -91,6 +91,10 @@ export class SlackChat implements IncidentChat, AlertsChat, OncallChat, LearnCha
     return this.slack.replaceCanvas(canvasId, markdown);
   }
 
+  channelCanvas(channelId: string): Promise<string | undefined> {
+    return this.slack.channelCanvasId(channelId);
+  }
+
   uploadFile(input: Parameters<LearnChat['uploadFile']>[0]): Promise<void> {
     return this.slack.uploadFile(input);
   }

@@ -54,6 +54,8 @@ export const METHOD_SCOPES: Record<string, BotScope[]> = {
   // The postmortem: the incident channel's canvas, or a Markdown file where canvases are refused.
   'conversations.canvases.create': ['canvases:write'],
   'canvases.edit': ['canvases:write'],
+  // A retried postmortem finds the channel canvas its first attempt made.
+  'conversations.info': ['channels:read', 'groups:read'],
   'files.getUploadURLExternal': ['files:write'],
   'files.completeUploadExternal': ['files:write'],
 };
@@ -361,6 +363,13 @@ export class SlackGateway {
     if (!res.canvas_id)
       throw new PermanentError('no_canvas_id', 'conversations.canvases.create returned no id');
     return res.canvas_id;
+  }
+
+  /** The id of the channel's canvas, if it has one. */
+  async channelCanvasId(channel: string): Promise<string | undefined> {
+    const res = await this.call('conversations.info', () => this.client.conversations.info({ channel }));
+    const properties = res.channel?.properties as { canvas?: { file_id?: string } } | undefined;
+    return properties?.canvas?.file_id;
   }
 
   /** Replaces a canvas's whole content. */

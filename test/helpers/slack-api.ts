@@ -419,6 +419,15 @@ export class SlackApiMock {
         this.canvases.set(id, { channel, title: String(args.title ?? ''), markdown: doc?.markdown ?? '' });
         return this.ok({ canvas_id: id });
       }
+      case 'conversations.info': {
+        const id = String(args.channel ?? '');
+        const ch = this.channels.find((c) => c.id === id);
+        if (!ch) return this.fail('channel_not_found');
+        const canvas = [...this.canvases.entries()].find(([, c]) => c.channel === id)?.[0];
+        return this.ok({
+          channel: { id, name: ch.name, ...(canvas ? { properties: { canvas: { file_id: canvas } } } : {}) },
+        });
+      }
       case 'canvases.edit': {
         const canvas = this.canvases.get(String(args.canvas_id));
         if (!canvas) return this.fail('canvas_not_found');

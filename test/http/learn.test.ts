@@ -181,6 +181,70 @@ describe('the postmortem', () => {
     expect(slack.files[1]?.comment).toContain(`for <@${COMMANDER}>`);
   });
 
+  it('two people editing at once keep each other’s parts: a save writes only what its form changed', async () => {
+    await declare('SEV3');
+    const row = await incident();
+    const openForm = async () => {
+      await app.action({ action_id: 'postmortem_edit', value: row.id }, { channel });
+      return slack.callsTo('views.open').at(-1)?.args.view as { private_metadata: string };
+    };
+    const save = (form: { private_metadata: string }, values: Record<string, string>, id: string) =>
+      app.submitView({
+        id,
+        type: 'modal',
+        callback_id: 'postmortem_edit',
+        private_metadata: form.private_metadata,
+        state: {
+          values: Object.fromEntries(
+            [
+              'overview',
+              'whatHappened',
+              'contributingFactors',
+              'resolution',
+              'wentWell',
+              'wentBadly',
+              'lucky',
+            ].map((p) => [p, { [p]: { type: 'plain_text_input', value: values[p] ?? '' } }]),
+          ),
+        },
+      });
+    const first = await openForm();
+    const second = await openForm();
+    await save(second, { overview: 'Written by the second person.' }, 'V0PM2');
+    await save(first, { contributingFactors: 'Written by the first person.' }, 'V0PM1');
+    await command('postmortem export');
+    const file = slack.files.at(-1)?.content ?? '';
+    expect(file).toContain('Written by the second person.');
+    expect(file).toContain('Written by the first person.');
+  });
+
+  it('a canvas Slack made but never confirmed is adopted on the retry: one canvas, one notice, no file', async () => {
+    await declare('SEV3');
+    // Slack applies the first create and the answer is lost (a 500 after the fact).
+    slack.override('conversations.canvases.create', (args, nth) => {
+      if (nth > 1) return undefined;
+      slack.canvases.set('F0CANVASX', { channel: String(args.channel_id), title: 'x', markdown: '' });
+      return { status: 500, body: { ok: false, error: 'internal_error' } };
+    });
+    await command('postmortem');
+    await tick(60_000);
+    await tick(60_000);
+    expect(slack.callsTo('conversations.canvases.create').length).toBe(2);
+    expect((await incident()).postmortemCanvasId).toBe('F0CANVASX');
+    expect(canvasOf(channel)?.markdown).toContain('# Postmortem: incident #1, Checkout down');
+    expect(slack.files).toHaveLength(0);
+    expect(channelTexts().filter((t) => t.includes('is in this channel’s canvas'))).toHaveLength(1);
+  });
+
+  it('a channel that already has someone else’s canvas gets the file, and the canvas is left alone', async () => {
+    await declare('SEV3');
+    slack.canvases.set('F0HUMAN01', { channel, title: 'Runbook', markdown: 'our runbook' });
+    await command('postmortem');
+    expect(canvasOf(channel)?.markdown).toBe('our runbook');
+    expect(slack.files[0]?.filename).toBe('postmortem-incident-1.md');
+    expect(channelTexts().some((t) => t.includes('channel_canvas_already_exists'))).toBe(true);
+  });
+
   it('the reminder at the due date goes to the owner, not the commander, unless the review is done', async () => {
     await declare('SEV1');
     await command('postmortem owner <@U0OWNER1|owner>');

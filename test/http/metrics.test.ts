@@ -104,7 +104,9 @@ describe('GET /metrics', () => {
     expect(m.get('incident_bot_open_incidents')?.metrics.some((x) => x.labels?.severity === 'SEV1')).toBe(
       false,
     );
-    expect(value(m.get('incident_bot_incidents_declared'))).toBe(2);
+    expect(m.get('incident_bot_incidents_declared_total')?.type).toBe('COUNTER');
+    expect(value(m.get('incident_bot_incidents_declared_total'))).toBe(2);
+    expect(value(m.get('incident_bot_alerts_received_total'), { integration: 'prometheus' })).toBe(1);
     // The resolved incident: acknowledged after 5 minutes, resolved after 10.
     const ack = m.get('incident_bot_time_to_acknowledge_seconds');
     expect(ack?.type).toBe('HISTOGRAM');

@@ -42,7 +42,7 @@ const incident: IncidentSnapshot = {
   acknowledgedBy: undefined,
   paging: true,
   alertsFiring: undefined,
-  followups: { total: 0, open: 0 },
+  followups: { total: 0, open: 0, items: [] },
   postmortem: { status: undefined, ownerId: undefined, dueAt: undefined },
 };
 

@@ -43,7 +43,7 @@ const longest: IncidentSnapshot = {
   acknowledgedBy: 'U0ACKER',
   paging: false,
   alertsFiring: 123456,
-  followups: { total: 0, open: 0 },
+  followups: { total: 0, open: 0, items: [] },
   postmortem: { status: undefined, ownerId: undefined, dueAt: undefined },
 };
 

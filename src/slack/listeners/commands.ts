@@ -10,6 +10,7 @@ import {
   dropFollowup,
   followupsOf,
   openFollowups,
+  openFollowupsOwnedBy,
 } from '../../incidents/followups.js';
 import { acknowledge, changeSeverity, reopenIncident, resolveIncident } from '../../incidents/lifecycle.js';
 import { addNote } from '../../incidents/notes.js';
@@ -126,7 +127,11 @@ export function registerCommands(deps: ListenerDeps): void {
         const here = await findIncidentByChannel(db, command.team_id, command.channel_id);
         const today = localDate(run.clock.now(), deps.config.businessTimeZone);
         if (here) return reply(incidentFollowupsList(here, await followupsOf(db, here.id), today));
-        return reply(openFollowupsList(await openFollowups(db, command.team_id), command.user_id, today));
+        const lists = {
+          mine: await openFollowupsOwnedBy(db, command.team_id, command.user_id),
+          everyone: await openFollowups(db, command.team_id),
+        };
+        return reply(openFollowupsList(lists, command.user_id, today));
       }
       case 'stats': {
         const severity = parsed.severity

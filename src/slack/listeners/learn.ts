@@ -10,7 +10,7 @@ import {
 } from '../../learn/postmortems.js';
 import { POSTMORTEM_ACTION, POSTMORTEM_MODAL } from '../ids.js';
 import { confirmation, type SlackMessage } from '../views/blocks.js';
-import { editPostmortemModal, postmortemAnswer } from '../views/postmortem.js';
+import { editPostmortemModal, partPrint, postmortemAnswer } from '../views/postmortem.js';
 import type { ListenerDeps } from './deps.js';
 
 /** The postmortem's buttons (Write, Edit, the review steps) and the Edit postmortem form. */
@@ -70,10 +70,15 @@ export function registerLearn(deps: ListenerDeps): void {
       } catch {
         meta = {};
       }
-      const id = incidentOf((meta as { incidentId?: string }).incidentId);
+      const { incidentId, shown = {} } = meta as { incidentId?: string; shown?: Record<string, string> };
+      const id = incidentOf(incidentId);
+      // Only what this person changed from what their form showed.
       const parts = Object.fromEntries(
-        POSTMORTEM_PARTS.map((p) => [p, view.state.values[p]?.[p]?.value ?? '']),
-      ) as Record<PostmortemPart, string>;
+        POSTMORTEM_PARTS.flatMap((p) => {
+          const text = view.state.values[p]?.[p]?.value ?? '';
+          return partPrint(text) === shown[p] ? [] : [[p, text]];
+        }),
+      ) as Partial<Record<PostmortemPart, string>>;
       await editPostmortem(run, { incidentId: id, actorId: body.user.id, parts });
       await ack();
     },

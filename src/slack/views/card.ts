@@ -110,6 +110,8 @@ export function incidentCard(i: IncidentSnapshot, severities: Severity[] = []): 
       },
     ],
   });
+  const followups = followupsSection(i);
+  if (followups) blocks.push(followups);
   const learn = learnLine(i);
   if (learn) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: learn }] });
   if (severities.length > 0) blocks.push(cardActions(i, severities));
@@ -119,6 +121,21 @@ export function incidentCard(i: IncidentSnapshot, severities: Severity[] = []): 
       3000,
     ),
     blocks,
+  };
+}
+
+/** The open follow-ups, the first few of them by name. */
+function followupsSection(i: IncidentSnapshot): KnownBlock | undefined {
+  const f = i.followups;
+  if (f.open === 0) return undefined;
+  const lines = f.items.map(
+    (x) =>
+      `▫️ *${x.number}.* ${escapeMrkdwn(truncate(x.text, 150))}${x.ownerId ? ` — ${mentionUser(x.ownerId)}` : ''}${x.dueOn ? ` · due ${x.dueOn}` : ''}`,
+  );
+  if (f.open > f.items.length) lines.push(`…and ${f.open - f.items.length} more: \`/incident followups\``);
+  return {
+    type: 'section',
+    text: { type: 'mrkdwn', text: truncate(`*Follow-ups*\n${lines.join('\n')}`, 3000) },
   };
 }
 

@@ -39,15 +39,19 @@ export function incidentFollowupsList(
 const where = (f: ListedFollowup) =>
   `#${f.incidentNumber}${f.incidentChannelId ? ` ${mentionChannel(f.incidentChannelId)}` : ''} `;
 
-/** `/incident followups` elsewhere: yours, then everyone's open ones, overdue first. */
-export function openFollowupsList(rows: ListedFollowup[], userId: string, today: string): SlackMessage {
-  if (rows.length === 0) return message('No open follow-ups. 🎉');
+/** `/incident followups` elsewhere: yours, then everyone else's open ones, overdue first. */
+export function openFollowupsList(
+  lists: { mine: ListedFollowup[]; everyone: ListedFollowup[] },
+  userId: string,
+  today: string,
+): SlackMessage {
   const overdueFirst = (list: ListedFollowup[]) => [
     ...list.filter((f) => f.dueOn !== null && f.dueOn < today),
     ...list.filter((f) => !(f.dueOn !== null && f.dueOn < today)),
   ];
-  const mine = overdueFirst(rows.filter((f) => f.ownerId === userId));
-  const others = overdueFirst(rows.filter((f) => f.ownerId !== userId));
+  const mine = overdueFirst(lists.mine);
+  const others = overdueFirst(lists.everyone.filter((f) => f.ownerId !== userId));
+  if (mine.length === 0 && others.length === 0) return message('No open follow-ups. 🎉');
   const parts = [
     ...(mine.length > 0 ? ['*Yours:*', ...mine.map((f) => line(f, today, where(f)))] : ['*Yours:* none']),
     ...(others.length > 0 ? ['*Everyone’s open ones:*', ...others.map((f) => line(f, today, where(f)))] : []),

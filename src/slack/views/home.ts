@@ -41,7 +41,7 @@ export function homeView(d: HomeData, severityOrder: string[]): View {
   const severities = [...bySeverity.keys()].sort(
     (a, b) => rank(severityOrder, a) - rank(severityOrder, b) || a.localeCompare(b),
   );
-  blocks.push(section(`*Open incidents* (${d.open.length}${d.open.length >= 200 ? '+' : ''})`));
+  blocks.push(section(`*Open incidents* (${d.open.length}${d.moreOpen ? '+' : ''})`));
   if (severities.length === 0) blocks.push(section('_None. 🎉_'));
   for (const severity of severities.slice(0, SEVERITY_SECTIONS)) {
     const list = bySeverity.get(severity) ?? [];
@@ -79,13 +79,12 @@ export function homeView(d: HomeData, severityOrder: string[]): View {
       '_None open._',
     ),
   );
-  const now = new Date(`${d.today}T00:00:00Z`);
   blocks.push(
     listSection(
       'Your tasks',
       d.tasks.map(
         (t) =>
-          `${t.task.dueAt && t.task.dueAt < now ? '⏰' : '▫️'} #${t.number} task ${t.task.number}: ${escapeMrkdwn(truncate(t.task.text, 120))}${t.task.dueAt ? ` · due ${slackDate(t.task.dueAt, '{date_short_pretty} {time}')}` : ''}${t.channelId ? ` · ${mentionChannel(t.channelId)}` : ''}`,
+          `${t.task.dueAt && t.task.dueAt < d.now ? '⏰' : '▫️'} #${t.number} task ${t.task.number}: ${escapeMrkdwn(truncate(t.task.text, 120))}${t.task.dueAt ? ` · due ${slackDate(t.task.dueAt, '{date_short_pretty} {time}')}` : ''}${t.channelId ? ` · ${mentionChannel(t.channelId)}` : ''}`,
       ),
       '_None open._',
     ),

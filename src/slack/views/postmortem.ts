@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KnownBlock, View } from '@slack/web-api';
 import {
   POSTMORTEM_PART_MAX,
@@ -102,7 +103,15 @@ const PART_HINT: Record<PostmortemPart, string> = {
   lucky: 'Where it could have been worse.',
 };
 
-/** The form for the parts people write, prefilled with what is stored. Markdown is welcome. */
+/** A short fingerprint of a part's text as the form showed it. */
+export const partPrint = (text: string): string =>
+  createHash('sha256').update(text).digest('hex').slice(0, 12);
+
+/**
+ * The form for the parts people write, prefilled with what is stored. Markdown is welcome. Its metadata
+ * fingerprints what it showed, so saving writes only the parts this person changed: two people editing at
+ * once do not overwrite each other's parts with what their form showed before.
+ */
 export function editPostmortemModal(
   incident: { id: string; number: number },
   parts: Record<PostmortemPart, string>,
@@ -113,7 +122,10 @@ export function editPostmortemModal(
     title: text(truncate(`Postmortem #${incident.number}`, 24)),
     submit: text('Save'),
     close: text('Cancel'),
-    private_metadata: JSON.stringify({ incidentId: incident.id }),
+    private_metadata: JSON.stringify({
+      incidentId: incident.id,
+      shown: Object.fromEntries(POSTMORTEM_PARTS.map((p) => [p, partPrint(parts[p] ?? '')])),
+    }),
     blocks: POSTMORTEM_PARTS.map((p) => ({
       type: 'input',
       block_id: p,
