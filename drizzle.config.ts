@@ -8,6 +8,7 @@ export default defineConfig({
     './src/alerts/tables.ts',
     './src/oncall/tables.ts',
     './src/learn/tables.ts',
+    './src/webhooks/tables.ts',
   ],
   out: './drizzle',
 });

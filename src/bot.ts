@@ -30,6 +30,7 @@ import { oncallJobs, startOncall } from './oncall/handoffs.js';
 import { buildSlack } from './slack/app.js';
 import { SlackChat } from './slack/chat.js';
 import { SlackGateway } from './slack/gateway.js';
+import { startWebhooks, webhookJobs } from './webhooks/deliveries.js';
 
 /**
  * The composition root, the one place that knows every part: config → database (+ migrations) → Slack
@@ -118,6 +119,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...followupJobs(jobDeps),
       ...postmortemJobs(jobDeps),
       ...statsJobs(jobDeps),
+      ...webhookJobs({ ...jobDeps, logger: logger.child({ component: 'webhooks' }) }),
     ],
   });
 
@@ -183,6 +185,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     );
   // Handoffs missed while the bot was down are done now, the next ones armed, user groups reconciled.
   await startOncall({ db: database.db, clock, config: config.incident });
+  await startWebhooks({ db: database.db, clock, config: config.incident });
   if (options.tick !== false) engine.start();
   // Jobs left by a previous run (or a crashed replica) start now rather than at the first tick.
   void engine.kick();

@@ -1,5 +1,5 @@
 import { count, desc, eq, gte, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import type { AlertGroupView } from './chat.js';
 import { viewOf } from './notices.js';
 import { alertGroups, alerts } from './tables.js';
@@ -63,4 +63,24 @@ export async function alertTotalsSince(
 /** How many alert groups are open. */
 export function openGroupCount(db: Db): Promise<number> {
   return db.$count(alertGroups, eq(alertGroups.status, 'open'));
+}
+
+/** An alert group as others see it (webhooks): what it is, where, and how it stands. */
+export async function groupFacts(db: Db | Tx, id: number) {
+  const [g] = await db.select().from(alertGroups).where(eq(alertGroups.id, id));
+  if (!g) return undefined;
+  return {
+    id: g.id,
+    title: g.title,
+    status: g.status,
+    severity: g.severity,
+    firing: g.firingCount,
+    alerts: g.alertCount,
+    labels: g.groupLabels,
+    channelId: g.channelId,
+    openedAt: g.openedAt,
+    resolvedAt: g.resolvedAt,
+    acknowledgedBy: g.acknowledgedBy,
+    incidentId: g.incidentId,
+  };
 }

@@ -8,6 +8,7 @@ import { type AlertsConfig, alertsSchema, resolveAlerts } from './alerts.js';
 import { channelId, duration, notifyId, userId } from './atoms.js';
 import { ConfigError, issuesToLines } from './problems.js';
 import { resolveSchedules, schedulesSchema } from './schedules.js';
+import { resolveWebhooks, type WebhookEndpoint, webhooksSchema } from './webhooks.js';
 
 /** The YAML config file: how the team runs incidents. Each error names its exact path. */
 
@@ -114,6 +115,7 @@ const incidentConfigSchema = z.strictObject({
     .default('UTC'),
   alerts: alertsSchema.optional(),
   schedules: schedulesSchema.default({}),
+  webhooks: webhooksSchema.default([]),
   channel_prefix: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,19}$/, 'must be 1-20 lowercase letters, digits, - or _ (such as inc)')
@@ -168,6 +170,8 @@ export interface IncidentConfig {
   businessTimeZone: string;
   /** On-call schedules by name; tiers page them as `schedule:<name>`. */
   schedules: Record<string, Schedule>;
+  /** Outgoing webhook endpoints. */
+  webhooks: WebhookEndpoint[];
 }
 
 /** Parses the YAML config text; `source` names the file in error lines; `env` holds the alert keys. */
@@ -225,8 +229,10 @@ export function parseIncidentConfig(
       }),
     ),
   );
+  const webhooks = resolveWebhooks(parsed.data.webhooks, env);
   const problems = [
     ...unknownPolicies,
+    ...webhooks.problems.map((line) => `${source}: ${line}`),
     ...unknownSchedules,
     ...schedules.problems.map((line) => `${source}: ${line}`),
     ...(resolved?.problems ?? []),
@@ -236,6 +242,7 @@ export function parseIncidentConfig(
   return {
     alerts: resolved?.alerts,
     schedules: byName(schedules.schedules),
+    webhooks: webhooks.endpoints,
     announcementsChannel: parsed.data.announcements_channel,
     businessTimeZone: parsed.data.business_time_zone,
     admins: parsed.data.admins,

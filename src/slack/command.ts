@@ -43,7 +43,9 @@ export type IncidentCommand =
   | { kind: 'followup_done'; number: number }
   | { kind: 'followup_drop'; number: number; reason: string }
   | { kind: 'followups' }
-  | { kind: 'stats'; days: number; severity?: string };
+  | { kind: 'stats'; days: number; severity?: string }
+  | { kind: 'webhooks' }
+  | { kind: 'webhooks_ping' };
 
 export const USAGE = {
   role: '`/incident role <commander|deputy|liaison|scribe> @person`',
@@ -55,6 +57,7 @@ export const USAGE = {
     '`/incident oncall [schedule]` · `/incident oncall override <schedule> @person <duration>` · `/incident oncall overrides`',
   postmortem: '`/incident postmortem` · `/incident postmortem export` · `/incident postmortem owner @person`',
   stats: '`/incident stats [7d|30d|90d|<N>d] [SEV…]`',
+  webhooks: '`/incident webhooks` · `/incident webhooks ping`',
   followup:
     '`/incident followup add <text> [@owner] [due YYYY-MM-DD | in <N>d]` · `/incident followup done <n>` · `/incident followup drop <n> <reason>` · `/incident followups`',
 } as const;
@@ -334,6 +337,11 @@ export function parseCommand(rawText: string): IncidentCommand {
     case 'stats':
     case 'metrics':
       return parseStats(words);
+    case 'webhooks':
+      if (words.length === 0) return { kind: 'webhooks' };
+      return words.length === 1 && words[0]?.toLowerCase() === 'ping'
+        ? { kind: 'webhooks_ping' }
+        : usage('webhooks');
     default:
       return { kind: 'help', unknown: first };
   }

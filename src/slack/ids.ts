@@ -97,3 +97,6 @@ export const FOLLOWUP_SHORTCUT = {
   owner: { block: 'owner', action: 'owner_select' },
   due: { block: 'due', action: 'due_picker' },
 } as const;
+
+/** `/incident webhooks`: Redeliver carries the delivery's id. */
+export const WEBHOOK_ACTION = { redeliver: 'webhook_redeliver' } as const;

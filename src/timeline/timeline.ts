@@ -60,3 +60,9 @@ export async function findEvent(
     .where(and(eq(timelineEvents.id, eventId), eq(timelineEvents.incidentId, incidentId)));
   return row ? readEvent(row) : undefined;
 }
+
+/** One event by its id alone (the webhook outbox names events so). */
+export async function eventById(db: Db | Tx, eventId: number): Promise<TimelineEvent | undefined> {
+  const [row] = await db.select().from(timelineEvents).where(eq(timelineEvents.id, eventId));
+  return row ? readEvent(row) : undefined;
+}

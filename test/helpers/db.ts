@@ -57,7 +57,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     async truncate() {
       await database.db.execute(
-        sql`truncate table timeline_events, incident_roles, status_updates, tasks, incidents, team_counters, timers, alert_events, alerts, alert_groups, alert_channel_pace, oncall_overrides, oncall_handoffs, followups, postmortems restart identity cascade`,
+        sql`truncate table timeline_events, incident_roles, status_updates, tasks, incidents, team_counters, timers, alert_events, alerts, alert_groups, alert_channel_pace, oncall_overrides, oncall_handoffs, followups, postmortems, webhook_outbox, webhook_deliveries, webhook_settings restart identity cascade`,
       );
     },
     connect(max = 5) {

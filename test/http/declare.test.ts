@@ -80,9 +80,11 @@ describe('/incident command', () => {
 
   it('answers help with the command reference, ephemerally', async () => {
     const res = await app.command('help');
-    const body = (await res.json()) as { response_type: string; text: string };
+    const body = (await res.json()) as { response_type: string; text: string; blocks: unknown[] };
     expect(body.response_type).toBe('ephemeral');
-    expect(body.text).toContain('/incident declare [title]');
+    // The reference is in the blocks (several sections: it is longer than one can hold).
+    expect(JSON.stringify(body.blocks)).toContain('/incident declare [title]');
+    expect(JSON.stringify(body.blocks)).toContain('/incident webhooks ping');
     expect(slack.callsTo('views.open')).toHaveLength(0);
   });
 

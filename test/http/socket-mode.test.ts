@@ -104,9 +104,9 @@ describe('Socket Mode', () => {
         trigger_id: '1.2.3',
         api_app_id: 'A0APP0001',
       },
-    })) as { response_type: string; text: string };
+    })) as { response_type: string; text: string; blocks: unknown[] };
     expect(ack.response_type).toBe('ephemeral');
-    expect(ack.text).toContain('/incident declare [title]');
+    expect(JSON.stringify(ack.blocks)).toContain('/incident declare [title]');
   });
 
   it('declares an incident from a view submission and sets it up', async () => {

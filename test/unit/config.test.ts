@@ -135,6 +135,7 @@ describe('config file', () => {
       escalationPolicies: {},
       businessTimeZone: 'UTC',
       schedules: {},
+      webhooks: [],
       reminders: {},
       channelPrefix: 'sev',
       severities: [
@@ -473,6 +474,7 @@ describe('incident.config.example.yml', () => {
       ALERTS_KEY_PROMETHEUS: 'k'.repeat(24),
       ALERTS_KEY_PD: 'p'.repeat(32),
       ALERTS_KEY_HOOK: 'h'.repeat(24),
+      WEBHOOK_SECRET_OPS: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
     });
     expect(config.announcementsChannel).toBe('C0123ABCD');
     expect(config.alerts?.integrations.map((i) => i.type)).toEqual(['alertmanager', 'pagerduty', 'webhook']);
@@ -488,6 +490,9 @@ describe('incident.config.example.yml', () => {
     expect(config.reminders).toEqual({ missingCommanderAfterMs: 600_000, deputyCalloutsMs: 600_000 });
     expect(config.admins).toEqual(['U0123ADMIN']);
     expect(config.businessTimeZone).toBe('Europe/Berlin');
+    expect(config.webhooks).toMatchObject([
+      { url: 'https://hooks.example.com/incidents', secretEnv: 'WEBHOOK_SECRET_OPS', includePrivate: false },
+    ]);
     expect(config.severities[0]?.postmortemDue).toEqual({ businessDays: 5 });
     expect(config.schedules.primary).toMatchObject({
       timeZone: 'Europe/Berlin',

@@ -30,6 +30,7 @@ import { exportPostmortem, setPostmortemOwner, writePostmortem } from '../../lea
 import { incidentStats, requestChart } from '../../learn/stats.js';
 import { addOverride, scheduleNamed } from '../../oncall/overrides.js';
 import { onCallSummaries, overridesFrom } from '../../oncall/queries.js';
+import { pingEndpoints, recentDeliveries } from '../../webhooks/deliveries.js';
 import { parseCommand } from '../command.js';
 import { slackDate } from '../text.js';
 import { alertGroupList } from '../views/alerts.js';
@@ -45,6 +46,7 @@ import { takeCommandOffer } from '../views/paging.js';
 import { postmortemAnswer } from '../views/postmortem.js';
 import { statsMessage } from '../views/stats.js';
 import { timelinePage } from '../views/timeline.js';
+import { webhooksMessage } from '../views/webhooks.js';
 import type { ListenerDeps } from './deps.js';
 
 /**
@@ -141,6 +143,14 @@ export function registerCommands(deps: ListenerDeps): void {
         const stats = await incidentStats(db, deps.config, { ...input, now: run.clock.now() });
         if (stats.total > 0) await requestChart(run, { ...input, userId: command.user_id });
         return reply(statsMessage(stats, stats.total > 0));
+      }
+      case 'webhooks':
+        return reply(
+          webhooksMessage(await recentDeliveries(run, command.user_id), deps.config.webhooks.length),
+        );
+      case 'webhooks_ping': {
+        const n = await pingEndpoints(run, command.user_id);
+        return reply(confirmation(`Pinging ${n} endpoint${n === 1 ? '' : 's'}; see \`/incident webhooks\`.`));
       }
       case 'alerts': {
         await ack();

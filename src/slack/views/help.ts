@@ -74,6 +74,11 @@ export const COMMANDS: { usage: string; does: string }[] = [
     usage: '/incident stats [7d|30d|90d|<N>d] [SEV…]',
     does: 'Incidents by severity, MTTA / MTTM / MTTR (median, p90, mean), follow-ups and alert numbers; the MTTR chart by DM',
   },
+  {
+    usage: '/incident webhooks',
+    does: 'Admins: the latest webhook deliveries and failures, each failure with Redeliver',
+  },
+  { usage: '/incident webhooks ping', does: 'Admins: send a ping to every webhook endpoint' },
   { usage: '/incident help', does: 'Show this command reference' },
 ];
 
@@ -81,12 +86,18 @@ export function helpMessage(unknownSubcommand?: string): SlackMessage {
   const intro = unknownSubcommand
     ? `I don’t know \`${escapeMrkdwn(truncate(unknownSubcommand, 40))}\`. Here is what I can do:`
     : 'Here is what I can do:';
-  const lines = COMMANDS.map((c) => `\`${c.usage}\` — ${c.does}`).join('\n');
+  const lines = COMMANDS.map((c) => `\`${c.usage}\` — ${c.does}`);
+  // Sections hold 3,000 characters: the reference is cut into as many as it needs, between lines.
+  const sections: string[] = [];
+  for (const line of lines) {
+    const last = sections.at(-1);
+    if (last !== undefined && last.length + line.length + 1 <= 2900)
+      sections[sections.length - 1] = `${last}\n${line}`;
+    else sections.push(line);
+  }
   return {
-    text: `${intro}\n${lines}`,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: intro } },
-      { type: 'section', text: { type: 'mrkdwn', text: lines } },
-    ],
+    // The notification text: short (the blocks carry the reference).
+    text: `${intro} The command reference follows; \`/incident help\` shows it again.`,
+    blocks: [intro, ...sections].map((t) => ({ type: 'section', text: { type: 'mrkdwn', text: t } })),
   };
 }
