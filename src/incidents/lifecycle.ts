@@ -1,7 +1,7 @@
 import type { IncidentRow } from '../db/schema.js';
 import { UserError } from '../errors.js';
 import { recordEvent } from '../timeline/timeline.js';
-import type { IncidentStatus } from './model.js';
+import { type IncidentStatus, SUMMARY_MAX, TITLE_MAX } from './model.js';
 import { invite, post, postEverywhere, refreshCard } from './notify.js';
 import { openTaskCount } from './queries.js';
 import { planOnReopened, planOnResolved, replanOnSeverity } from './reminders.js';
@@ -45,6 +45,44 @@ export async function changeSeverity(
     await post(l, `severity:${l.now.getTime()}:${to}`, 'channel', event);
     await refreshCard(l);
     return { from, to };
+  });
+}
+
+/**
+ * `/incident title …` and `/incident summary …`: the same people who may change the severity. The channel
+ * keeps its name (people have linked to it); the card, the topic and the timeline follow.
+ */
+export async function editIncident(
+  deps: IncidentDeps,
+  input: { incidentId: string; actorId: string; title?: string; summary?: string },
+) {
+  const title = input.title === undefined ? undefined : cleanText(input.title, 'title', TITLE_MAX);
+  const summary = input.summary === undefined ? undefined : cleanText(input.summary, 'summary', SUMMARY_MAX);
+  return withIncident(deps, input.incidentId, async (l) => {
+    authorize('edit', actorOf(deps, l, input.actorId));
+    const changes = {
+      ...(title !== undefined && title !== l.incident.title
+        ? { title: { from: l.incident.title, to: title } }
+        : {}),
+      ...(summary !== undefined && summary !== l.incident.summary
+        ? { summary: { from: l.incident.summary, to: summary } }
+        : {}),
+    };
+    if (!changes.title && !changes.summary) throw new UserError('unchanged', 'Nothing changed.');
+    await updateIncident(l, {
+      ...(changes.title ? { title: changes.title.to } : {}),
+      ...(changes.summary ? { summary: changes.summary.to } : {}),
+    });
+    const event = await recordEvent(l.tx, {
+      incidentId: l.incident.id,
+      kind: 'incident_updated',
+      actorId: input.actorId,
+      at: l.now,
+      data: changes,
+    });
+    await post(l, `edited:${l.now.getTime()}`, 'channel', event);
+    await refreshCard(l);
+    return changes;
   });
 }
 

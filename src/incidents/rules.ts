@@ -61,7 +61,7 @@ export function timestampsAfter(
 
 // ── Permissions ─────────────────────────────────────────────────────────────────────────────────────
 
-export type Action = 'assign_role' | 'change_severity' | 'resolve' | 'reopen' | 'post_update';
+export type Action = 'assign_role' | 'change_severity' | 'edit' | 'resolve' | 'reopen' | 'post_update';
 
 export interface Actor {
   userId: string;
@@ -72,6 +72,7 @@ export interface Actor {
 const ACTION_TEXT: Record<Action, string> = {
   assign_role: 'reassign roles',
   change_severity: 'change the severity',
+  edit: 'change the title or summary',
   resolve: 'resolve the incident',
   reopen: 'reopen the incident',
   post_update: 'post status updates',

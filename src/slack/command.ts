@@ -44,6 +44,7 @@ export type IncidentCommand =
   | { kind: 'followup_drop'; number: number; reason: string }
   | { kind: 'followups' }
   | { kind: 'stats'; days: number; severity?: string }
+  | { kind: 'edit'; title?: string; summary?: string }
   | { kind: 'webhooks' }
   | { kind: 'webhooks_ping' };
 
@@ -58,6 +59,7 @@ export const USAGE = {
   postmortem: '`/incident postmortem` · `/incident postmortem export` · `/incident postmortem owner @person`',
   stats: '`/incident stats [7d|30d|90d|<N>d] [SEV…]`',
   webhooks: '`/incident webhooks` · `/incident webhooks ping`',
+  edit: '`/incident title <new title>` · `/incident summary <new summary>`',
   followup:
     '`/incident followup add <text> [@owner] [due YYYY-MM-DD | in <N>d]` · `/incident followup done <n>` · `/incident followup drop <n> <reason>` · `/incident followups`',
 } as const;
@@ -337,6 +339,14 @@ export function parseCommand(rawText: string): IncidentCommand {
     case 'stats':
     case 'metrics':
       return parseStats(words);
+    case 'title':
+      return rest
+        ? { kind: 'edit', title: unescapeCommandText(rest) }
+        : usage('edit', 'Write the new title.');
+    case 'summary':
+      return rest
+        ? { kind: 'edit', summary: unescapeCommandText(rest) }
+        : usage('edit', 'Write the new summary.');
     case 'webhooks':
       if (words.length === 0) return { kind: 'webhooks' };
       return words.length === 1 && words[0]?.toLowerCase() === 'ping'

@@ -46,6 +46,11 @@ export const TIMELINE_DATA = {
     job: z.string().optional(),
   }),
   severity_changed: z.looseObject({ from: z.string(), to: z.string() }),
+  /** The title or the summary changed (each present only when it did). */
+  incident_updated: z.looseObject({
+    title: z.looseObject({ from: z.string(), to: z.string() }).optional(),
+    summary: z.looseObject({ from: z.string(), to: z.string() }).optional(),
+  }),
   status_changed: z.looseObject({ from: status, to: status }),
   status_update: z.looseObject({
     updateId: z.number(),

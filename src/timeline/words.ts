@@ -61,6 +61,13 @@ export function describeEvent(e: TimelineEvent, d: Dialect): string {
       return `⚠️ ${str(e.data.step)} failed: ${d.code(String(e.data.error))}`;
     case 'severity_changed':
       return `${by} changed severity from ${str(e.data.from)} to ${str(e.data.to)}`;
+    case 'incident_updated': {
+      const u = e.data;
+      return [
+        ...(u.title ? [`${by} renamed the incident “${str(u.title.to)}” (was “${str(u.title.from)}”)`] : []),
+        ...(u.summary ? [`${by} changed the summary: ${str(u.summary.to)}`] : []),
+      ].join('; ');
+    }
     case 'status_changed':
       return `${by} changed status from ${str(e.data.from)} to ${str(e.data.to)}`;
     case 'status_update':

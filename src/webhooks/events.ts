@@ -42,6 +42,16 @@ function fromTimeline(e: TimelineEvent): { type: WebhookEvent; data: Record<stri
   switch (e.kind) {
     case 'declared':
       return { type: 'incident.declared', data: {} };
+    case 'incident_updated':
+      return {
+        type: 'incident.updated',
+        data: {
+          changes: {
+            ...(e.data.title ? { title: e.data.title } : {}),
+            ...(e.data.summary ? { summary: e.data.summary } : {}),
+          },
+        },
+      };
     case 'severity_changed':
       return { type: 'incident.severity_changed', data: { from: e.data.from, to: e.data.to } };
     case 'status_changed':

@@ -7,6 +7,7 @@
 
 export const WEBHOOK_EVENTS = [
   'incident.declared',
+  'incident.updated',
   'incident.severity_changed',
   'incident.status_changed',
   'incident.role_assigned',

@@ -132,6 +132,24 @@ describe('outgoing webhooks', () => {
     );
   });
 
+  it('tell of a renamed incident (incident.updated), which only those in charge may do', async () => {
+    await start(endpoint('/edits', ', events: [incident.updated]'));
+    await app.submitView(declareView({ title: 'Checkout down', severity: 'SEV1', commander: ADMIN }, 'V0W6'));
+    await tick(0);
+    const channel = (await testDb().database.db.query.incidents.findFirst())?.channelId as string;
+    const refused = await (
+      await app.command('title Nope', { channel_id: channel, user_id: 'U0SOMEONE' })
+    ).text();
+    expect(refused).toContain('may change the title or summary');
+    await app.command('title Checkout fails in the EU', { channel_id: channel, user_id: ADMIN });
+    await tick(1000);
+    await tick(0);
+    const [edit] = bodies('/edits');
+    expect(edit?.type).toBe('incident.updated');
+    expect(edit?.data.changes).toEqual({ title: { from: 'Checkout down', to: 'Checkout fails in the EU' } });
+    expect(edit?.data.incident.title).toBe('Checkout fails in the EU');
+  });
+
   it('retry a failing endpoint with the same id (500, 500, 200: three attempts), then stop', async () => {
     await start(endpoint('/flaky', ', events: [incident.declared]'));
     answers = [500, 500];

@@ -234,6 +234,10 @@ describe('timeline events', () => {
     announced: { channelId: 'C0ANNOUNCE', ts: '1700000000.000200' },
     side_effect_failed: { step: 'pinning the card', error: 'restricted_action', final: true },
     severity_changed: { from: 'SEV2', to: 'SEV1' },
+    incident_updated: {
+      title: { from: 'Old <!channel>', to: 'T'.repeat(150) },
+      summary: { from: '', to: '<https://evil|click> '.repeat(150) },
+    },
     status_changed: { from: 'investigating', to: 'identified' },
     status_update: {
       updateId: 4,

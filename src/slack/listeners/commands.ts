@@ -12,7 +12,13 @@ import {
   openFollowups,
   openFollowupsOwnedBy,
 } from '../../incidents/followups.js';
-import { acknowledge, changeSeverity, reopenIncident, resolveIncident } from '../../incidents/lifecycle.js';
+import {
+  acknowledge,
+  changeSeverity,
+  editIncident,
+  reopenIncident,
+  resolveIncident,
+} from '../../incidents/lifecycle.js';
 import { addNote } from '../../incidents/notes.js';
 import {
   findIncidentByChannel,
@@ -185,6 +191,14 @@ export function registerCommands(deps: ListenerDeps): void {
       case 'role':
         await assignRole(run, { ...base, role: parsed.role, userId: parsed.userId });
         return done(`<@${parsed.userId}> is now the ${parsed.role}.`);
+      case 'edit': {
+        const changed = await editIncident(run, {
+          ...base,
+          ...(parsed.title !== undefined ? { title: parsed.title } : {}),
+          ...(parsed.summary !== undefined ? { summary: parsed.summary } : {}),
+        });
+        return done(changed.title ? 'Renamed; the channel keeps its name.' : 'Summary changed.');
+      }
       case 'severity': {
         const { to } = await changeSeverity(run, { ...base, severity: parsed.severity });
         return done(`Severity is now ${to}.`);

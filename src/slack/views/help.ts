@@ -12,6 +12,8 @@ export const COMMANDS: { usage: string; does: string }[] = [
   { usage: '/incident role', does: 'Open the roles form' },
   { usage: '/incident roles', does: 'List who holds each role' },
   { usage: '/incident severity <SEV1…>', does: 'Change the severity (sev1, SEV-1 and 1 work too)' },
+  { usage: '/incident title <new title>', does: 'Rename the incident (the channel keeps its name)' },
+  { usage: '/incident summary <new summary>', does: 'Change the incident’s summary' },
   { usage: '/incident update', does: 'Open the status update form (status, message, audience, next update)' },
   { usage: '/incident update <text>', does: 'Post a quick status update with the current status' },
   {
