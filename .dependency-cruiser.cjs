@@ -6,7 +6,7 @@
  *   alerts/, escalation/,   capabilities on top of incidents (alerts: the hub; escalation: paging;
  *   oncall/, learn/         oncall: schedules, overrides, handoffs — escalation resolves schedule:<name> through it;
  *                           learn: the postmortem document and its publishing, the numbers;
- *   webhooks/               the outbox and signed deliveries)
+ *   webhooks/, statuspage/  the outbox and signed deliveries; the public status page)
  *   incidents/              the domain: use-cases, the reminder plan, jobs; speaks no Slack
  *   jobs/, timeline/, db/   infrastructure the domain stands on
  *   config/, logger, errors, clock, duration, calendar, metrics, text   the kernel everyone may use
@@ -17,7 +17,7 @@
  * slack/ implements; it reaches another capability through that folder's exported functions.
  */
 
-const DOMAIN = '^src/(incidents|escalation|alerts|oncall|learn|webhooks)/';
+const DOMAIN = '^src/(incidents|escalation|alerts|oncall|learn|webhooks|statuspage)/';
 const INFRA = '^src/(jobs|timeline|db)/';
 const KERNEL = '^src/(config/|(logger|errors|clock|duration|calendar|metrics|text)\\.ts$)';
 const MODEL = '^src/[^/]+/(model|words)\\.ts$';
@@ -80,7 +80,7 @@ module.exports = {
         'incidents/ knows no other capability: escalation plugs in through EscalationControl (unit-of-work.ts).',
       severity: 'error',
       from: { path: '^src/incidents/' },
-      to: { path: '^src/(escalation|alerts|oncall|learn|webhooks)/', pathNot: MODEL },
+      to: { path: '^src/(escalation|alerts|oncall|learn|webhooks|statuspage)/', pathNot: MODEL },
     },
     {
       name: 'capabilities-use-incidents-through-its-functions',

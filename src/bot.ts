@@ -15,6 +15,7 @@ import { healthRoutes } from './http/health.js';
 import { metricsRoutes } from './http/metrics.js';
 import { oncallRoutes } from './http/oncall.js';
 import { type HttpServer, type Route, startHttpServer } from './http/server.js';
+import { statusPageRoutes } from './http/statuspage.js';
 import { followupJobs } from './incidents/followups.js';
 import { notifyJobs } from './incidents/notify.js';
 import { reminderJobs } from './incidents/reminders.js';
@@ -152,6 +153,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       }),
     );
   }
+  if (config.incident.statusPage)
+    routes.push(...statusPageRoutes({ page: { db: database.db, config: config.incident, clock } }));
   routes.push(
     ...metricsRoutes({ metrics, token: config.metricsToken, logger: logger.child({ component: 'metrics' }) }),
   );

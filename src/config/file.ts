@@ -8,6 +8,7 @@ import { type AlertsConfig, alertsSchema, resolveAlerts } from './alerts.js';
 import { channelId, duration, notifyId, userId } from './atoms.js';
 import { ConfigError, issuesToLines } from './problems.js';
 import { resolveSchedules, schedulesSchema } from './schedules.js';
+import { resolveStatusPage, type StatusPageConfig, statusPageSchema } from './statuspage.js';
 import { resolveWebhooks, type WebhookEndpoint, webhooksSchema } from './webhooks.js';
 
 /** The YAML config file: how the team runs incidents. Each error names its exact path. */
@@ -116,6 +117,7 @@ const incidentConfigSchema = z.strictObject({
   alerts: alertsSchema.optional(),
   schedules: schedulesSchema.default({}),
   webhooks: webhooksSchema.default([]),
+  status_page: statusPageSchema,
   channel_prefix: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,19}$/, 'must be 1-20 lowercase letters, digits, - or _ (such as inc)')
@@ -172,6 +174,8 @@ export interface IncidentConfig {
   schedules: Record<string, Schedule>;
   /** Outgoing webhook endpoints. */
   webhooks: WebhookEndpoint[];
+  /** The public status page; undefined (its routes off) without a `status_page:` section. */
+  statusPage: StatusPageConfig | undefined;
 }
 
 /** Parses the YAML config text; `source` names the file in error lines; `env` holds the alert keys. */
@@ -243,6 +247,7 @@ export function parseIncidentConfig(
     alerts: resolved?.alerts,
     schedules: byName(schedules.schedules),
     webhooks: webhooks.endpoints,
+    statusPage: resolveStatusPage(parsed.data.status_page),
     announcementsChannel: parsed.data.announcements_channel,
     businessTimeZone: parsed.data.business_time_zone,
     admins: parsed.data.admins,

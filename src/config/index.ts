@@ -22,6 +22,7 @@ export {
   type Severity,
 } from './file.js';
 export { ConfigError, formatPath } from './problems.js';
+export type { StatusPageConfig } from './statuspage.js';
 export type { WebhookEndpoint } from './webhooks.js';
 
 export interface Config {

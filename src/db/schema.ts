@@ -19,6 +19,7 @@ import type {
   Role,
   UpdateAudience,
 } from '../incidents/model.js';
+import type { ComponentImpact } from '../statuspage/model.js';
 import type { TimelineKind } from '../timeline/model.js';
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -151,8 +152,16 @@ export const statusUpdates = pgTable(
     postedBy: text('posted_by').notNull(),
     postedAt: tstz('posted_at').notNull(),
     nextUpdateAt: tstz('next_update_at'),
+    /** Customer-facing updates on the status page: its title and text there (null: the incident's, the message). */
+    publicTitle: text('public_title'),
+    publicBody: text('public_body'),
+    /** The components it affects, and their state then. */
+    components: jsonb('components').$type<ComponentImpact[]>().notNull().default([]),
   },
-  (t) => [index('status_updates_incident_idx').on(t.incidentId, t.id)],
+  (t) => [
+    index('status_updates_incident_idx').on(t.incidentId, t.id),
+    index('status_updates_public_idx').on(t.audience, t.postedAt),
+  ],
 );
 
 /** Time-boxed tasks inside an incident, numbered per incident. */

@@ -1,5 +1,7 @@
-import type { IncidentRow } from '../db/schema.js';
+import { and, asc, eq } from 'drizzle-orm';
+import { type IncidentRow, statusUpdates } from '../db/schema.js';
 import { UserError } from '../errors.js';
+import { DEFAULT_RESOLVED_TEXT } from '../statuspage/model.js';
 import { recordEvent } from '../timeline/timeline.js';
 import { type IncidentStatus, SUMMARY_MAX, TITLE_MAX } from './model.js';
 import { invite, post, postEverywhere, refreshCard } from './notify.js';
@@ -115,12 +117,14 @@ export async function moveStatus(
 
 export async function resolveIncident(
   deps: IncidentDeps,
-  input: { incidentId: string; actorId: string; summary: string },
+  input: { incidentId: string; actorId: string; summary: string; publicText?: string },
 ) {
   const summary = cleanText(input.summary, 'summary');
+  const publicText = input.publicText?.trim() ? cleanText(input.publicText, 'public text') : undefined;
   return withIncident(deps, input.incidentId, async (l) => {
     authorize('resolve', actorOf(deps, l, input.actorId));
     const openTasks = await openTaskCount(l.tx, l.incident.id);
+    await publishResolution(l, input.actorId, publicText);
     const event = await moveStatus(
       deps,
       l,
@@ -134,6 +138,30 @@ export async function resolveIncident(
     await planOnResolved(l, deps.config);
     await postEverywhere(deps.config, l, `resolved:${l.now.getTime()}`, event);
     await refreshCard(l);
+  });
+}
+
+/**
+ * An incident customers heard of ends on the status page too: a final customer-facing update, resolved,
+ * with the liaison's words (or the default), and every component it named back to operational.
+ */
+async function publishResolution(l: Locked, actorId: string, publicText: string | undefined) {
+  const published = await l.tx
+    .select({ publicTitle: statusUpdates.publicTitle, components: statusUpdates.components })
+    .from(statusUpdates)
+    .where(and(eq(statusUpdates.incidentId, l.incident.id), eq(statusUpdates.audience, 'customers')))
+    .orderBy(asc(statusUpdates.id));
+  if (published.length === 0) return;
+  const components = [...new Set(published.flatMap((u) => u.components.map((c) => c.id)))];
+  await l.tx.insert(statusUpdates).values({
+    incidentId: l.incident.id,
+    status: 'resolved',
+    message: publicText ?? DEFAULT_RESOLVED_TEXT,
+    audience: 'customers',
+    postedBy: actorId,
+    postedAt: l.now,
+    publicTitle: published.findLast((u) => u.publicTitle)?.publicTitle ?? null,
+    components: components.map((id) => ({ id, state: 'operational' as const })),
   });
 }
 

@@ -20,7 +20,7 @@ import type { IncidentStatus, PostmortemStatus, Role } from './model.js';
  * folders read incidents through these functions, never the tables.
  */
 
-export type { FollowupRow, IncidentRow, TaskRow };
+export type { FollowupRow, IncidentRow, StatusUpdateRow, TaskRow };
 
 /** What the incident messages show: read from the database here, rendered by the pure view builders. */
 export interface IncidentSnapshot {
@@ -368,4 +368,34 @@ export function recentIncidents(db: Db, teamId: string, limit = 100): Promise<In
     )
     .orderBy(desc(incidents.number))
     .limit(limit);
+}
+
+/**
+ * What the public status page may show: incidents (not private, not test) that have customer-facing
+ * updates and are open or were resolved since `since`, each with those updates, oldest first.
+ */
+export async function publicIncidents(
+  db: Db,
+  since: Date,
+): Promise<{ incident: IncidentRow; updates: StatusUpdateRow[] }[]> {
+  const rows = await db
+    .select({ incident: incidents, update: statusUpdates })
+    .from(statusUpdates)
+    .innerJoin(incidents, eq(incidents.id, statusUpdates.incidentId))
+    .where(
+      and(
+        eq(statusUpdates.audience, 'customers'),
+        eq(incidents.isPrivate, false),
+        eq(incidents.isTest, false),
+        sql`(${incidents.status} <> 'resolved' or ${incidents.resolvedAt} >= ${since.toISOString()})`,
+      ),
+    )
+    .orderBy(desc(incidents.declaredAt), asc(statusUpdates.id));
+  const byIncident = new Map<string, { incident: IncidentRow; updates: StatusUpdateRow[] }>();
+  for (const r of rows) {
+    const entry = byIncident.get(r.incident.id) ?? { incident: r.incident, updates: [] };
+    entry.updates.push(r.update);
+    byIncident.set(r.incident.id, entry);
+  }
+  return [...byIncident.values()];
 }

@@ -1,5 +1,7 @@
+import type { IncidentConfig } from '../config/index.js';
 import { statusUpdates } from '../db/schema.js';
 import { UserError } from '../errors.js';
+import { COMPONENT_STATES, type ComponentImpact, PUBLIC_TITLE_MAX } from '../statuspage/model.js';
 import { recordEvent } from '../timeline/timeline.js';
 import { moveStatus } from './lifecycle.js';
 import type { IncidentStatus, UpdateAudience } from './model.js';
@@ -22,9 +24,15 @@ export async function postStatusUpdate(
     status?: IncidentStatus;
     audience?: UpdateAudience;
     nextUpdateMinutes?: number;
+    /** For customers: how it reads on the status page (title, text) and the components it affects. */
+    publication?: { title?: string; body?: string; components?: ComponentImpact[] };
   },
 ) {
   const text = cleanText(input.message, 'update');
+  const publication =
+    input.audience === 'customers' && input.publication
+      ? checkPublication(deps.config, input.publication)
+      : undefined;
   return withIncident(deps, input.incidentId, async (l) => {
     authorize('post_update', actorOf(deps, l, input.actorId));
     assertOpen(l);
@@ -47,6 +55,9 @@ export async function postStatusUpdate(
         postedBy: input.actorId,
         postedAt: l.now,
         nextUpdateAt,
+        publicTitle: publication?.title ?? null,
+        publicBody: publication?.body ?? null,
+        components: publication?.components ?? [],
       })
       .returning({ id: statusUpdates.id });
     if (!row) throw new Error('status update insert returned nothing');
@@ -69,4 +80,22 @@ export async function postStatusUpdate(
     await refreshCard(l);
     return { status, audience, nextUpdateAt };
   });
+}
+
+/** A publication as the liaison wrote it, checked: its texts cleaned, its components the page's own. */
+export function checkPublication(
+  config: IncidentConfig,
+  p: { title?: string; body?: string; components?: ComponentImpact[] },
+): { title?: string; body?: string; components: ComponentImpact[] } {
+  const known = new Set(config.statusPage?.components.map((c) => c.id) ?? []);
+  const components = p.components ?? [];
+  const unknown = components.find((c) => !known.has(c.id) || !COMPONENT_STATES.includes(c.state));
+  if (unknown)
+    throw new UserError(
+      'bad_component',
+      `\`${unknown.id.slice(0, 40)}\` is not a component of the status page.`,
+    );
+  const title = p.title?.trim() ? cleanText(p.title, 'public title', PUBLIC_TITLE_MAX) : undefined;
+  const body = p.body?.trim() ? cleanText(p.body, 'public text') : undefined;
+  return { ...(title ? { title } : {}), ...(body ? { body } : {}), components };
 }

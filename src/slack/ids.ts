@@ -31,6 +31,11 @@ export const UPDATE_MODAL = {
   message: { block: 'message', action: 'message_input' },
   audience: { block: 'audience', action: 'audience_radio' },
   next: { block: 'next_update', action: 'next_update_select' },
+  publicTitle: { block: 'public_title', action: 'public_title_input' },
+  publicBody: { block: 'public_body', action: 'public_body_input' },
+  /** One select per component: block `component:<id>`. */
+  componentBlock: 'component:',
+  componentAction: 'component_state',
 } as const;
 
 export const TASK_MODAL = {
@@ -43,6 +48,7 @@ export const TASK_MODAL = {
 export const RESOLVE_MODAL = {
   callbackId: 'incident_resolve',
   summary: { block: 'resolution', action: 'resolution_input' },
+  publicText: { block: 'public_resolution', action: 'public_resolution_input' },
 } as const;
 
 /** Controls on an alert group's message; each carries the group's id (the silence select: id:minutes). */

@@ -490,6 +490,14 @@ describe('incident.config.example.yml', () => {
     expect(config.reminders).toEqual({ missingCommanderAfterMs: 600_000, deputyCalloutsMs: 600_000 });
     expect(config.admins).toEqual(['U0123ADMIN']);
     expect(config.businessTimeZone).toBe('Europe/Berlin');
+    expect(config.statusPage).toEqual({
+      title: 'Acme status',
+      publicUrl: 'https://status.acme.example',
+      components: [
+        { id: 'api', name: 'API' },
+        { id: 'checkout', name: 'Checkout', group: 'Payments' },
+      ],
+    });
     expect(config.webhooks).toMatchObject([
       { url: 'https://hooks.example.com/incidents', secretEnv: 'WEBHOOK_SECRET_OPS', includePrivate: false },
     ]);

@@ -33,9 +33,9 @@ export function registerActions(deps: ListenerDeps): void {
       await deps.slack.openView(body.trigger_id, build(await snapshotOf(a.value)));
     });
   modalButton(CARD_ACTION.roles, rolesModal);
-  modalButton(CARD_ACTION.update, updateModal);
+  modalButton(CARD_ACTION.update, (s) => updateModal(s, deps.config.statusPage));
   modalButton(CARD_ACTION.task, taskModal);
-  modalButton(CARD_ACTION.resolve, resolveModal);
+  modalButton(CARD_ACTION.resolve, (s) => resolveModal(s, deps.config.statusPage));
 
   deps.on.action<StaticSelectAction>(CARD_ACTION.severity, async ({ ack, body, action }) => {
     await ack();

@@ -204,7 +204,7 @@ export function registerCommands(deps: ListenerDeps): void {
         return done(`Severity is now ${to}.`);
       }
       case 'update_modal':
-        return openModal(updateModal);
+        return openModal((s) => updateModal(s, deps.config.statusPage));
       case 'update':
         await postStatusUpdate(run, { ...base, message: parsed.text });
         return done('Update posted.');
@@ -231,7 +231,7 @@ export function registerCommands(deps: ListenerDeps): void {
       case 'timeline':
         return reply(timelinePage(incident, await timelineOf(db, incident.id), 0));
       case 'resolve':
-        if (parsed.summary === undefined) return openModal(resolveModal);
+        if (parsed.summary === undefined) return openModal((s) => resolveModal(s, deps.config.statusPage));
         await resolveIncident(run, { ...base, summary: parsed.summary });
         return done('Resolved.');
       case 'reopen':

@@ -8,6 +8,7 @@ import { MAX_MINUTES, ROLES, type Role } from '../../incidents/model.js';
 import { assignRoles } from '../../incidents/roles.js';
 import { addTask } from '../../incidents/tasks.js';
 import { postStatusUpdate } from '../../incidents/updates.js';
+import type { ComponentState } from '../../statuspage/model.js';
 import {
   DECLARE_MODAL,
   DECLARE_OPTION,
@@ -146,6 +147,13 @@ function registerIncidentModals(deps: ListenerDeps): void {
     );
     const next = minutes.safeParse(values[ids.next.block]?.[ids.next.action]?.selected_option?.value);
     const audience = values[ids.audience.block]?.[ids.audience.action]?.selected_option?.value;
+    // The status page's fields, when the form has them (a component left alone is not affected).
+    const components = Object.entries(values).flatMap(([block, v]) => {
+      const state = v[ids.componentAction]?.selected_option?.value;
+      return block.startsWith(ids.componentBlock) && state
+        ? [{ id: block.slice(ids.componentBlock.length), state: state as ComponentState }]
+        : [];
+    });
     await postStatusUpdate(run, {
       incidentId: incidentIdOf(view),
       actorId: body.user.id,
@@ -153,6 +161,11 @@ function registerIncidentModals(deps: ListenerDeps): void {
       status: status.success ? status.data : undefined,
       audience: audience === 'customers' ? 'customers' : 'internal',
       nextUpdateMinutes: next.success ? next.data : undefined,
+      publication: {
+        title: values[ids.publicTitle.block]?.[ids.publicTitle.action]?.value ?? undefined,
+        body: values[ids.publicBody.block]?.[ids.publicBody.action]?.value ?? undefined,
+        components,
+      },
     });
   });
 
@@ -170,10 +183,12 @@ function registerIncidentModals(deps: ListenerDeps): void {
 
   submit(RESOLVE_MODAL.callbackId, RESOLVE_MODAL.summary.block, async ({ body, view }, values) => {
     const ids = RESOLVE_MODAL.summary;
+    const publicText = values[RESOLVE_MODAL.publicText.block]?.[RESOLVE_MODAL.publicText.action]?.value;
     await resolveIncident(run, {
       incidentId: incidentIdOf(view),
       actorId: body.user.id,
       summary: values[ids.block]?.[ids.action]?.value ?? '',
+      ...(publicText ? { publicText } : {}),
     });
   });
 }

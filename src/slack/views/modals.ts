@@ -1,6 +1,13 @@
 import type { KnownBlock, View } from '@slack/web-api';
+import type { StatusPageConfig } from '../../config/index.js';
 import { type IncidentStatus, ROLES } from '../../incidents/model.js';
 import type { IncidentSnapshot } from '../../incidents/queries.js';
+import {
+  COMPONENT_STATE_WORDS,
+  COMPONENT_STATES,
+  type ComponentState,
+  PUBLIC_TITLE_MAX,
+} from '../../statuspage/model.js';
 import { escapeMrkdwn, truncate } from '../../text.js';
 import { RESOLVE_MODAL, ROLES_MODAL, TASK_MODAL, UPDATE_MODAL } from '../ids.js';
 import { section, text } from './blocks.js';
@@ -53,7 +60,58 @@ export const NEXT_UPDATE_CHOICES = [10, 15, 20, 30, 60, 120] as const;
 
 const UPDATE_STATUSES: IncidentStatus[] = ['investigating', 'identified', 'monitoring'];
 
-export function updateModal(i: IncidentSnapshot): View {
+/** The status page's part of the update form: used only when the audience is customers. */
+function publicationBlocks(i: IncidentSnapshot, page: StatusPageConfig | undefined): KnownBlock[] {
+  if (!page) return [];
+  const stateOption = (s: ComponentState) => ({ text: text(COMPONENT_STATE_WORDS[s]), value: s });
+  return [
+    { type: 'divider' },
+    section(
+      '*Status page* — for an update to customers only; what it publishes, and the components it affects.',
+    ),
+    {
+      type: 'input',
+      block_id: UPDATE_MODAL.publicTitle.block,
+      optional: true,
+      label: text('Public title'),
+      element: {
+        type: 'plain_text_input',
+        action_id: UPDATE_MODAL.publicTitle.action,
+        max_length: PUBLIC_TITLE_MAX,
+        initial_value: truncate(i.title, PUBLIC_TITLE_MAX),
+      },
+    },
+    {
+      type: 'input',
+      block_id: UPDATE_MODAL.publicBody.block,
+      optional: true,
+      label: text('Public text'),
+      hint: text('What customers read. Empty: the update above.'),
+      element: {
+        type: 'plain_text_input',
+        action_id: UPDATE_MODAL.publicBody.action,
+        multiline: true,
+        max_length: 3000,
+      },
+    },
+    ...page.components.map(
+      (c): KnownBlock => ({
+        type: 'input',
+        block_id: `${UPDATE_MODAL.componentBlock}${c.id}`,
+        optional: true,
+        label: text(truncate(c.group ? `${c.group}: ${c.name}` : c.name, 2000)),
+        element: {
+          type: 'static_select',
+          action_id: UPDATE_MODAL.componentAction,
+          placeholder: text('Not affected'),
+          options: COMPONENT_STATES.map(stateOption),
+        },
+      }),
+    ),
+  ];
+}
+
+export function updateModal(i: IncidentSnapshot, page?: StatusPageConfig): View {
   const statusOption = (s: IncidentStatus) => ({ text: text(statusLabel(s)), value: s });
   const minutesOption = (m: number) => ({
     text: text(m < 60 ? `In ${m} minutes` : `In ${m / 60} hour${m > 60 ? 's' : ''}`),
@@ -111,6 +169,7 @@ export function updateModal(i: IncidentSnapshot): View {
         initial_option: minutesOption(20),
       },
     },
+    ...publicationBlocks(i, page),
   ]);
 }
 
@@ -150,7 +209,26 @@ export function taskModal(i: IncidentSnapshot): View {
   ]);
 }
 
-export function resolveModal(i: IncidentSnapshot): View {
+export function resolveModal(i: IncidentSnapshot, page?: StatusPageConfig): View {
+  const publicText: KnownBlock[] = page
+    ? [
+        {
+          type: 'input',
+          block_id: RESOLVE_MODAL.publicText.block,
+          optional: true,
+          label: text('Status page: final update'),
+          hint: text(
+            'Published only if customers were told of this incident. Empty: "This incident has been resolved."',
+          ),
+          element: {
+            type: 'plain_text_input',
+            action_id: RESOLVE_MODAL.publicText.action,
+            multiline: true,
+            max_length: 3000,
+          },
+        },
+      ]
+    : [];
   return incidentModal(i, RESOLVE_MODAL.callbackId, 'Resolve', [
     section(
       `Resolve *#${i.number} ${escapeMrkdwn(i.title)}*? The summary goes to the channel and the announcement.`,
@@ -167,5 +245,6 @@ export function resolveModal(i: IncidentSnapshot): View {
         max_length: 3000,
       },
     },
+    ...publicText,
   ]);
 }
