@@ -10,19 +10,22 @@ import {
 } from '../statuspage/page.js';
 import { pageInput, type StatusPageDeps } from '../statuspage/queries.js';
 import type { Route } from './server.js';
+import { historyFeed } from './views/feeds.js';
+import { historyPageHtml, incidentPageHtml, notFoundHtml, statusPageHtml } from './views/status.js';
 
 /**
- * The status page's JSON, Atlassian Statuspage-compatible, at the origin's root (widgets and clients
- * replace the path with /api/v2/summary.json): open to every origin (CORS `*`), cached for 30 s, with an
- * ETag so a poller that has it gets 304.
+ * The public status page, served by the bot: the pages (/status, an incident's, the history), the Atom
+ * and RSS feeds, and the JSON, Atlassian Statuspage-compatible, at the origin's root (widgets and clients
+ * replace the path with /api/v2/summary.json). Everything is open to every origin (CORS `*`), cached for
+ * 30 s, with an ETag so a poller that has it gets 304.
  */
 
 export interface StatusPageRouteDeps {
   page: StatusPageDeps;
 }
 
-function sendJson(req: IncomingMessage, res: ServerResponse, body: unknown) {
-  const text = JSON.stringify(body);
+/** Sends a representation with CORS for every origin, a 30-second cache, and an ETag (304 when unchanged). */
+function send(req: IncomingMessage, res: ServerResponse, text: string, type: string, status = 200) {
   const etag = `"${createHash('sha1').update(text).digest('base64url')}"`;
   const headers = {
     'access-control-allow-origin': '*',
@@ -30,12 +33,15 @@ function sendJson(req: IncomingMessage, res: ServerResponse, body: unknown) {
     etag,
     vary: 'accept-encoding',
   };
-  if (req.headers['if-none-match'] === etag) {
+  if (status === 200 && req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers).end();
     return;
   }
-  res.writeHead(200, { ...headers, 'content-type': 'application/json; charset=utf-8' }).end(text);
+  res.writeHead(status, { ...headers, 'content-type': type }).end(text);
 }
+
+const sendJson = (req: IncomingMessage, res: ServerResponse, body: unknown) =>
+  send(req, res, JSON.stringify(body), 'application/json; charset=utf-8');
 
 export function statusPageRoutes(deps: StatusPageRouteDeps): Route[] {
   const json =
@@ -44,7 +50,41 @@ export function statusPageRoutes(deps: StatusPageRouteDeps): Route[] {
       if (!input) return void res.writeHead(404).end();
       sendJson(req, res, build(input));
     };
+  const page =
+    (
+      render: (
+        input: PageInput,
+        req: IncomingMessage,
+        params: Record<string, string>,
+      ) => [number, string] | string,
+    ) =>
+    async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => {
+      const input = await pageInput(deps.page, deps.page.clock.now());
+      if (!input) return void res.writeHead(404).end();
+      const out = render(input, req, params);
+      const [status, html] = typeof out === 'string' ? [200, out] : out;
+      send(req, res, html, 'text/html; charset=utf-8', status);
+    };
+  const feed = (format: 'atom' | 'rss') => async (req: IncomingMessage, res: ServerResponse) => {
+    const input = await pageInput(deps.page, deps.page.clock.now());
+    if (!input) return void res.writeHead(404).end();
+    const f = historyFeed(input);
+    if (format === 'atom') send(req, res, f.atom1(), 'application/atom+xml; charset=utf-8');
+    else send(req, res, f.rss2(), 'application/rss+xml; charset=utf-8');
+  };
   return [
+    { method: 'GET', path: '/status', handle: page(statusPageHtml) },
+    { method: 'GET', path: '/status/history', handle: page(historyPageHtml) },
+    {
+      method: 'GET',
+      path: '/status/incidents/:id',
+      handle: page((input, _req, params) => {
+        const found = input.incidents.find((p) => p.incident.id === params.id);
+        return found ? incidentPageHtml(input, found) : [404, notFoundHtml(input)];
+      }),
+    },
+    { method: 'GET', path: '/history.atom', handle: feed('atom') },
+    { method: 'GET', path: '/history.rss', handle: feed('rss') },
     { method: 'GET', path: '/api/v2/summary.json', handle: json(summaryJson) },
     { method: 'GET', path: '/api/v2/status.json', handle: json(statusJson) },
     { method: 'GET', path: '/api/v2/components.json', handle: json(componentsJson) },

@@ -1,3 +1,4 @@
+import { parseFeed } from '@rowanmanning/feed-parser';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseIncidentConfig } from '../../src/config/index.js';
@@ -252,6 +253,53 @@ describe('the status page API (Statuspage-compatible)', () => {
       id: 'checkout',
       status: 'operational',
     });
+  });
+
+  it('serves the pages (escaped, with landmarks) and the Atom and RSS feeds', async () => {
+    const id = await declare('Checkout down', 'SEV2');
+    clock.advance(5 * 60_000);
+    await update(id, {
+      message: 'internal words',
+      audience: 'customers',
+      title: 'Checkout <b>problems</b>',
+      body: '<script>alert(1)</script> Some card payments fail.',
+      components: { checkout: 'partial_outage' },
+    });
+    const secret = await declare('Secret thing', 'SEV1', { private: true });
+    await update(secret, { message: 'x', audience: 'customers' });
+
+    const res = await fetch(`${base()}/status`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await res.text();
+    expect(html).toContain('<html lang="en">');
+    for (const landmark of ['<header>', '<main>', '<footer'] as const) expect(html).toContain(landmark);
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<b>problems');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; Some card payments fail.');
+    expect(html).toContain('Checkout &lt;b&gt;problems&lt;/b&gt;');
+    expect(html).toContain('role="status">Partial System Outage</p>');
+    expect(html).toMatch(/<span>Checkout<\/span><span class="state major">Partial outage<\/span>/);
+    expect(html).toContain('<link rel="alternate" type="application/atom+xml"');
+    expect(html).not.toContain('Secret thing');
+
+    const page = await fetch(`${base()}/status/incidents/${id}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<h2>Checkout &lt;b&gt;problems&lt;/b&gt;</h2>');
+    expect((await fetch(`${base()}/status/incidents/${secret}`)).status).toBe(404);
+    expect((await fetch(`${base()}/status/incidents/nope`)).status).toBe(404);
+    expect(await (await fetch(`${base()}/status/history`)).text()).toContain('Checkout &lt;b&gt;problems');
+
+    const atom = parseFeed(await (await fetch(`${base()}/history.atom`)).text());
+    expect(atom.meta.type).toBe('atom');
+    expect(atom.title).toBe('Acme status: incident history');
+    expect(atom.authors.map((a) => a.name)).toEqual(['Acme status']);
+    expect(atom.items.map((i) => i.title)).toEqual(['Checkout <b>problems</b>: Investigating']);
+    expect(atom.items[0]?.url).toBe(`https://status.acme.example/status/incidents/${id}`);
+    const rss = parseFeed(await (await fetch(`${base()}/history.rss`)).text());
+    expect(rss.meta.type).toBe('rss');
+    expect(rss.items).toHaveLength(1);
+    expect(rss.items[0]?.description).toContain('<script>alert(1)</script>');
   });
 
   it('is open to every origin, cached briefly, and answers 304 to a poller that has it', async () => {
