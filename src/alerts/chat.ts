@@ -1,4 +1,3 @@
-import { PermanentError } from '../errors.js';
 import type { ChatMessageRef, MessageMarker } from '../incidents/chat.js';
 import type { AlertLink } from './event.js';
 import type { AlertSeverity, AlertStatus } from './model.js';
@@ -75,22 +74,4 @@ export interface AlertsChat {
   botUserId(): Promise<string>;
   usergroupMembers(group: string): Promise<string[]>;
   workspace(): Promise<Workspace>;
-}
-
-/**
- * What an earlier attempt of this job may have posted and died before recording (looked for from the
- * second attempt on). Not finding it — or not being allowed to look — means posting again.
- */
-export function postedBefore(
-  chat: AlertsChat,
-  attempt: number,
-  channel: string,
-  marker: MessageMarker,
-  since: Date,
-): Promise<ChatMessageRef | undefined> {
-  if (attempt <= 1) return Promise.resolve(undefined);
-  return chat.findMarked(channel, marker, since).catch((err: unknown) => {
-    if (err instanceof PermanentError) return undefined;
-    throw err;
-  });
 }

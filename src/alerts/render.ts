@@ -1,9 +1,10 @@
 import { and, asc, eq, gt, isNotNull, isNull, lte, max, min, or } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import { postedBefore } from '../incidents/chat.js';
 import { handle, type JobBinding, schedule } from '../jobs/job.js';
 import { EDIT_EVERY_MS, POST_EVERY_MS } from './changes.js';
-import { type AlertsChat, postedBefore } from './chat.js';
+import type { AlertsChat } from './chat.js';
 import { alertKeys, renderJob, sendJob } from './jobs.js';
 import { changesSince, groupNotice } from './notices.js';
 import { type AlertGroupRow, alertEvents, alertGroups, channelPace } from './tables.js';

@@ -10,7 +10,7 @@ import type { AlertsConfig, Integration } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { readBody } from './body.js';
-import { sameSecret } from './secrets.js';
+import { bearer, sameSecret } from './secrets.js';
 import type { Route } from './server.js';
 
 /**
@@ -50,12 +50,6 @@ const json = (res: ServerResponse, status: number, body: object, headers: Record
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 };
-
-function bearer(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return m?.[1];
-}
 
 function normalize(integration: Integration, body: unknown) {
   switch (integration.type) {

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { sameSecret } from './secrets.js';
+import { bearer, sameSecret } from './secrets.js';
 import type { Route } from './server.js';
 
 /**
@@ -18,8 +18,7 @@ export function metricsRoutes(deps: {
       path: '/metrics',
       async handle(req, res) {
         if (deps.token) {
-          const header = req.headers.authorization;
-          const given = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+          const given = bearer(req);
           if (!given || !sameSecret(given, deps.token)) {
             res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
             res.end('unauthorized: Authorization: Bearer <METRICS_TOKEN>\n');

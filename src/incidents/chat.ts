@@ -1,3 +1,4 @@
+import { PermanentError } from '../errors.js';
 import type { TimelineEvent } from '../timeline/timeline.js';
 import type { FollowupRow, IncidentSnapshot, TaskRow } from './queries.js';
 
@@ -88,4 +89,22 @@ export interface IncidentChat {
   findMarked(channel: string, marker: MessageMarker, since: Date): Promise<ChatMessageRef | undefined>;
   /** The members of a user group. */
   usergroupMembers(group: string): Promise<string[]>;
+}
+
+/**
+ * What an earlier attempt of this job may have posted and died before recording (looked for from the
+ * second attempt on). Not finding it — or not being allowed to look — means posting again.
+ */
+export function postedBefore(
+  chat: Pick<IncidentChat, 'findMarked'>,
+  attempt: number,
+  channel: string,
+  marker: MessageMarker,
+  since: Date,
+): Promise<ChatMessageRef | undefined> {
+  if (attempt <= 1) return Promise.resolve(undefined);
+  return chat.findMarked(channel, marker, since).catch((err: unknown) => {
+    if (err instanceof PermanentError) return undefined;
+    throw err;
+  });
 }

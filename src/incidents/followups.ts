@@ -4,11 +4,11 @@ import { atLocalTime, localDate, plusDays } from '../calendar.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { Db, Tx } from '../db/client.js';
 import { type FollowupRow, followups, incidents } from '../db/schema.js';
-import { PermanentError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { cancelJob, handle, type JobBinding, jobKey, jobType, schedule, scheduleOnce } from '../jobs/job.js';
 import { recordEvent } from '../timeline/timeline.js';
 import type { IncidentChat } from './chat.js';
-import { MESSAGE_MARKER } from './chat.js';
+import { MESSAGE_MARKER, postedBefore } from './chat.js';
 import { FOLLOWUP_TEXT_MAX } from './model.js';
 import { post, refreshCard } from './notify.js';
 import { findIncident } from './queries.js';
@@ -322,13 +322,7 @@ export function followupJobs(deps: FollowupJobDeps): JobBinding[] {
         if (!incident) return;
         const dm = await deps.chat.openDm(f.ownerId);
         const marker = { type: MESSAGE_MARKER.followup, id: ctx.key };
-        if (ctx.attempt > 1) {
-          const sent = await deps.chat.findMarked(dm, marker, ctx.createdAt).catch((err: unknown) => {
-            if (err instanceof PermanentError) return undefined;
-            throw err;
-          });
-          if (sent) return;
-        }
+        if (await postedBefore(deps.chat, ctx.attempt, dm, marker, ctx.createdAt)) return;
         await deps.chat.post(
           dm,
           {

@@ -16,7 +16,7 @@ import {
   scheduleOnce,
 } from '../jobs/job.js';
 import { findEvent, recordEvent, type TimelineEvent } from '../timeline/timeline.js';
-import { type IncidentChat, type IncidentNotice, MESSAGE_MARKER } from './chat.js';
+import { type IncidentChat, type IncidentNotice, MESSAGE_MARKER, postedBefore } from './chat.js';
 import {
   countFollowups,
   currentRoles,
@@ -288,14 +288,7 @@ export function notifyJobs(deps: NotifyDeps): JobBinding[] {
         }
         const marker = { type: MESSAGE_MARKER.post, id: ctx.key };
         if (!channel) return;
-        if (ctx.attempt > 1) {
-          // An earlier attempt may have posted and died before recording it.
-          const found = await chat.findMarked(channel, marker, ctx.createdAt).catch((err: unknown) => {
-            if (err instanceof PermanentError) return undefined;
-            throw err;
-          });
-          if (found) return;
-        }
+        if (await postedBefore(chat, ctx.attempt, channel, marker, ctx.createdAt)) return;
         const notice: IncidentNotice | undefined =
           'eventId' in p
             ? await eventNotice(db, incident, p.eventId, p.target === 'dm' ? 'person' : 'channel')

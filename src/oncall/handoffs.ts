@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { listOpenGroups } from '../alerts/queries.js';
 import type { Db } from '../db/client.js';
-import { PermanentError } from '../errors.js';
+import { postedBefore } from '../incidents/chat.js';
 import { listOpenIncidents } from '../incidents/queries.js';
 import {
   ensureScheduled,
@@ -89,13 +89,7 @@ async function dmOnce(
 ) {
   const dm = await chat.openDm(userId);
   const marker = { type: 'oncall_dm', id: ctx.key };
-  if (ctx.attempt > 1) {
-    const sent = await chat.findMarked(dm, marker, ctx.createdAt).catch((err: unknown) => {
-      if (err instanceof PermanentError) return undefined;
-      throw err;
-    });
-    if (sent) return;
-  }
+  if (await postedBefore(chat, ctx.attempt, dm, marker, ctx.createdAt)) return;
   await chat.post(dm, notice, { marker });
 }
 
