@@ -60,25 +60,41 @@ const EMPTY_PARTS = Object.fromEntries(POSTMORTEM_PARTS.map((p) => [p, ''])) as 
 export async function postmortemInput(db: Db | Tx, incidentId: string): Promise<PostmortemInput | undefined> {
   const incident = await findIncident(db, incidentId);
   if (!incident) return undefined;
-  const [roles, events, updates, followups, [parts]] = [
+  const [roles, events, updates, followups, parts] = [
     await roleHistory(db, incidentId),
     await timelineOf(db as Db, incidentId),
     await statusUpdatesOf(db, incidentId),
     await followupsOf(db, incidentId),
-    await db.select().from(postmortems).where(eq(postmortems.incidentId, incidentId)),
+    await writtenParts(db, incidentId),
   ];
   const commander = roles.find((r) => r.role === 'commander' && !r.relievedAt)?.userId ?? null;
   return {
     incident,
     owner: incident.postmortemOwnerId ?? commander,
-    parts: parts
-      ? (Object.fromEntries(POSTMORTEM_PARTS.map((p) => [p, parts[p]])) as Record<PostmortemPart, string>)
-      : EMPTY_PARTS,
+    parts,
     roles,
     events,
     updates,
     followups,
   };
+}
+
+/** What people wrote into the postmortem's parts (empty ones before anything was). */
+async function writtenParts(db: Db | Tx, incidentId: string): Promise<Record<PostmortemPart, string>> {
+  const [parts] = await db.select().from(postmortems).where(eq(postmortems.incidentId, incidentId));
+  return parts
+    ? (Object.fromEntries(POSTMORTEM_PARTS.map((p) => [p, parts[p]])) as Record<PostmortemPart, string>)
+    : EMPTY_PARTS;
+}
+
+/** What the Edit postmortem form shows: two small reads, so the form opens within the trigger's life. */
+export async function postmortemForm(
+  db: Db,
+  incidentId: string,
+): Promise<{ number: number; parts: Record<PostmortemPart, string> } | undefined> {
+  const incident = await findIncident(db, incidentId);
+  if (!incident) return undefined;
+  return { number: incident.number, parts: await writtenParts(db, incidentId) };
 }
 
 /** The document, for a canvas or for a file. */

@@ -4,7 +4,7 @@ import { UserError } from '../../errors.js';
 import { POSTMORTEM_PARTS, POSTMORTEM_STATUS_WORDS, type PostmortemPart } from '../../incidents/model.js';
 import {
   editPostmortem,
-  postmortemInput,
+  postmortemForm,
   setPostmortemStatus,
   writePostmortem,
 } from '../../learn/postmortems.js';
@@ -42,12 +42,9 @@ export function registerLearn(deps: ListenerDeps): void {
   deps.on.action<ButtonAction>(POSTMORTEM_ACTION.edit, async ({ ack, body, action }) => {
     await ack();
     const id = incidentOf(action.value);
-    const input = await postmortemInput(run.db, id);
-    if (!input) throw new UserError('not_found', 'That incident no longer exists.');
-    await deps.slack.openView(
-      body.trigger_id,
-      editPostmortemModal({ id, number: input.incident.number }, input.parts),
-    );
+    const form = await postmortemForm(run.db, id);
+    if (!form) throw new UserError('not_found', 'That incident no longer exists.');
+    await deps.slack.openView(body.trigger_id, editPostmortemModal({ id, number: form.number }, form.parts));
   });
 
   deps.on.action<ButtonAction>(POSTMORTEM_ACTION.status, async ({ ack, body, action, respond }) => {
