@@ -13,6 +13,7 @@ import { registerOncall } from './listeners/oncall.js';
 import { Listeners } from './listeners/registry.js';
 import { registerUnknownHandler } from './listeners/unknown.js';
 import { registerViews } from './listeners/views.js';
+import { registerWebhooks } from './listeners/webhooks.js';
 import { SlackHttpReceiver } from './receiver.js';
 
 /**
@@ -80,5 +81,6 @@ export function buildSlack(options: {
   registerOncall(deps);
   registerLearn(deps);
   registerHome(deps);
+  registerWebhooks(deps);
   return { app, handleEvents: http?.handle, listeners };
 }

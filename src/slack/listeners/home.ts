@@ -4,20 +4,15 @@ import { UserError } from '../../errors.js';
 import { addFollowup } from '../../incidents/followups.js';
 import { findIncidentByChannel, recentIncidents } from '../../incidents/queries.js';
 import { homeData } from '../../learn/home.js';
-import { redeliver } from '../../webhooks/deliveries.js';
-import { FOLLOWUP_SHORTCUT, HOME_ACTION, WEBHOOK_ACTION } from '../ids.js';
+import { FOLLOWUP_SHORTCUT, HOME_ACTION } from '../ids.js';
 import { unescapeCommandText } from '../text.js';
 import { messageLink } from '../views/alerts.js';
-import { confirmation } from '../views/blocks.js';
 import { declareModal } from '../views/declare-modal.js';
 import { followupModal } from '../views/followup-modal.js';
 import { homeView } from '../views/home.js';
 import type { ListenerDeps } from './deps.js';
 
-/**
- * App Home (published when opened, with a Declare incident button), the Create follow-up shortcut, and
- * the Redeliver button of `/incident webhooks`.
- */
+/** App Home (published when opened, with a Declare incident button) and the Create follow-up shortcut. */
 
 const metadataSchema = z.object({ channelId: z.string().regex(/^[CGD][A-Z0-9]+$/), ts: z.string() });
 
@@ -35,16 +30,6 @@ export function registerHome(deps: ListenerDeps): void {
         deps.config.severities.map((s) => s.id),
       ),
     );
-  });
-
-  deps.on.action<ButtonAction>(WEBHOOK_ACTION.redeliver, async ({ ack, body, action, respond }) => {
-    await ack();
-    const row = await redeliver(run, { deliveryId: action.value ?? '', actorId: body.user.id });
-    await respond({
-      response_type: 'ephemeral',
-      replace_original: false,
-      ...confirmation(`Redelivering \`${row.id}\` (the same webhook-id).`),
-    });
   });
 
   deps.on.action<ButtonAction>(HOME_ACTION.declare, async ({ ack, body }) => {
