@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import postgres from 'postgres';
-import { afterEach, describe, expect, it } from 'vitest';
+import type postgres from 'postgres';
+import { describe, expect, it } from 'vitest';
 import { alertmanagerNotification, type TestAlert } from '../helpers/alerts.js';
-import { createTestDatabase, hasServer, itWithServer, type TestDatabase } from '../helpers/db.js';
-import { BOT_TOKEN, SIGNING_SECRET } from '../helpers/http.js';
-import { type BotProcess, pool, startBotProcess, until } from '../helpers/process.js';
-import { dmChannelOf, SlackApiMock, type SlackCall } from '../helpers/slack-api.js';
+import { itWithServer } from '../helpers/db.js';
+import { processHarness } from '../helpers/harness.js';
+import { type BotProcess, pool, until } from '../helpers/process.js';
+import { dmChannelOf, type SlackApiMock, type SlackCall } from '../helpers/slack-api.js';
 
 /**
  * The alert hub as the built program: alerts answered 2xx survive kill -9; two replicas behind one
@@ -18,46 +15,9 @@ import { dmChannelOf, SlackApiMock, type SlackCall } from '../helpers/slack-api.
 
 const KEY = 'process-alerts-key-0123456789abcdef';
 const CHANNEL = 'C0ALERTS';
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function setup(config: string) {
-  const slack = new SlackApiMock();
-  slack.faults.latencyMs = 20;
-  const api = await slack.listen();
-  cleanups.push(() => api.close());
-  const dir = mkdtempSync(join(tmpdir(), 'incident-bot-alerts-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const configPath = join(dir, 'incident.config.yml');
-  writeFileSync(configPath, config);
-  let tdb: TestDatabase | undefined;
-  let sql: postgres.Sql | undefined;
-  if (hasServer) {
-    tdb = await createTestDatabase();
-    const t = tdb;
-    cleanups.push(() => t.drop());
-    sql = postgres(tdb.url as string, { max: 1, onnotice: () => {} });
-    const s = sql;
-    cleanups.push(() => s.end());
-  }
-  const env = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: api.apiUrl,
-    INCIDENT_CONFIG: configPath,
-    ALERTS_KEY_PROMETHEUS: KEY,
-    LOG_LEVEL: 'info',
-    ...(tdb?.url ? { DATABASE_URL: tdb.url } : { DATA_DIR: join(dir, 'data') }),
-  };
-  const start = () => {
-    const bot = startBotProcess(env);
-    cleanups.push(() => void bot.kill('SIGKILL'));
-    return bot;
-  };
-  return { slack, start, sql };
-}
+const harness = processHarness('alerts');
+const setup = (config: string) =>
+  harness.setup({ config, faults: { latencyMs: 20 }, env: { ALERTS_KEY_PROMETHEUS: KEY } });
 
 const hub = (extra = '') => `alerts:
   channel: ${CHANNEL}

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import postgres from 'postgres';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, hasServer, itWithServer, type TestDatabase } from '../helpers/db.js';
-import { BOT_TOKEN, SIGNING_SECRET } from '../helpers/http.js';
-import { type BotProcess, pool, signedDeclaration, startBotProcess, until } from '../helpers/process.js';
-import { BOT_USER_ID, SlackApiMock } from '../helpers/slack-api.js';
+import { describe, expect, it } from 'vitest';
+import { itWithServer } from '../helpers/db.js';
+import { processHarness } from '../helpers/harness.js';
+import { type BotProcess, pool, signedDeclaration, until } from '../helpers/process.js';
+import { BOT_USER_ID, type SlackApiMock } from '../helpers/slack-api.js';
 
 /**
  * The real program against a misbehaving Slack, crashes, replicas and a database outage. The promise under
@@ -15,42 +12,14 @@ import { BOT_USER_ID, SlackApiMock } from '../helpers/slack-api.js';
  */
 
 const ANNOUNCE = 'C0ANNOUNCE';
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function setup(options: { config?: string; faults?: Partial<SlackApiMock['faults']> } = {}) {
-  const slack = new SlackApiMock();
-  Object.assign(slack.faults, options.faults ?? {});
-  const api = await slack.listen();
-  cleanups.push(() => api.close());
-  const dir = mkdtempSync(join(tmpdir(), 'incident-bot-faults-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const configPath = join(dir, 'incident.config.yml');
-  writeFileSync(configPath, options.config ?? `announcements_channel: ${ANNOUNCE}\n`);
-  let tdb: TestDatabase | undefined;
-  if (hasServer) {
-    tdb = await createTestDatabase();
-    const t = tdb;
-    cleanups.push(() => t.drop());
-  }
-  const env = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: api.apiUrl,
-    SLACK_TIMEOUT_MS: '1000',
-    INCIDENT_CONFIG: configPath,
-    LOG_LEVEL: 'info',
-    ...(tdb?.url ? { DATABASE_URL: tdb.url } : { DATA_DIR: join(dir, 'data') }),
-  };
-  const start = () => {
-    const bot = startBotProcess(env);
-    cleanups.push(() => void bot.kill('SIGKILL'));
-    return bot;
-  };
-  return { slack, start, tdb };
-}
+const harness = processHarness('faults');
+const { cleanups } = harness;
+const setup = (options: { config?: string; faults?: Partial<SlackApiMock['faults']> } = {}) =>
+  harness.setup({
+    config: options.config ?? `announcements_channel: ${ANNOUNCE}\n`,
+    faults: options.faults ?? {},
+    env: { SLACK_TIMEOUT_MS: '1000' },
+  });
 
 /** Answers that were not a clean acknowledgement, for the failure message. */
 const refused: string[] = [];

@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import postgres from 'postgres';
-import { afterEach, describe, expect } from 'vitest';
+import type postgres from 'postgres';
+import { describe, expect } from 'vitest';
 import { alertmanagerNotification } from '../helpers/alerts.js';
-import { createTestDatabase, itWithServer } from '../helpers/db.js';
-import { BOT_TOKEN, SIGNING_SECRET } from '../helpers/http.js';
-import { pool, startBotProcess, until } from '../helpers/process.js';
-import { SlackApiMock } from '../helpers/slack-api.js';
+import { itWithServer } from '../helpers/db.js';
+import { processHarness } from '../helpers/harness.js';
+import { pool, until } from '../helpers/process.js';
 
 /**
  * Webhooks from the built program: kill -9 while deliveries are in flight, restart, and every event
@@ -20,10 +16,7 @@ import { SlackApiMock } from '../helpers/slack-api.js';
 
 const KEY = 'process-webhooks-key-0123456789abcdef';
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { setup, cleanups } = processHarness('webhooks');
 
 describe('webhooks as a process', () => {
   itWithServer(
@@ -48,15 +41,8 @@ describe('webhooks as a process', () => {
       cleanups.push(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
       const port = (receiver.address() as AddressInfo).port;
 
-      const slack = new SlackApiMock();
-      const api = await slack.listen();
-      cleanups.push(() => api.close());
-      const dir = mkdtempSync(join(tmpdir(), 'incident-bot-webhooks-'));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      const configPath = join(dir, 'incident.config.yml');
-      writeFileSync(
-        configPath,
-        `alerts:
+      const { start, sql } = await setup({
+        config: `alerts:
   channel: C0ALERTS
   group_by: [alertname]
   integrations:
@@ -64,26 +50,9 @@ describe('webhooks as a process', () => {
 webhooks:
   - {url: "http://127.0.0.1:${port}/hook", secret_env: WH_SECRET, allow_private: true, events: [alert_group.opened]}
 `,
-      );
-      const tdb = await createTestDatabase();
-      cleanups.push(() => tdb.drop());
-      const sql = postgres(tdb.url as string, { max: 1, onnotice: () => {} });
-      cleanups.push(() => sql.end());
-      const env = {
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: api.apiUrl,
-        INCIDENT_CONFIG: configPath,
-        ALERTS_KEY_PROMETHEUS: KEY,
-        WH_SECRET: SECRET,
-        LOG_LEVEL: 'info',
-        DATABASE_URL: tdb.url as string,
-      };
-      const start = () => {
-        const bot = startBotProcess(env);
-        cleanups.push(() => void bot.kill('SIGKILL'));
-        return bot;
-      };
+        env: { ALERTS_KEY_PROMETHEUS: KEY, WH_SECRET: SECRET },
+      });
+      const db = sql as postgres.Sql;
 
       const first = start();
       await first.ready();
@@ -104,14 +73,14 @@ webhooks:
       const second = start();
       await second.ready();
       // Claims of the killed process run out after their 30-second lease; then everything goes out.
-      const groups = async () => (await sql`select id from alert_groups`).map((r) => Number(r.id));
+      const groups = async () => (await db`select id from alert_groups`).map((r) => Number(r.id));
       await until(
         'every group opened is delivered, and every delivery settled',
         async () => {
           const all = await groups();
           const got = new Set(received.map((r) => r.group));
           const [open] =
-            await sql`select count(*)::int as n from webhook_deliveries where status <> 'delivered'`;
+            await db`select count(*)::int as n from webhook_deliveries where status <> 'delivered'`;
           return all.length === 60 && all.every((g) => got.has(g)) && open?.n === 0 ? true : undefined;
         },
         120_000,
@@ -122,7 +91,7 @@ webhooks:
       const idsByGroup = new Map<number, Set<string>>();
       for (const r of received) idsByGroup.set(r.group, (idsByGroup.get(r.group) ?? new Set()).add(r.id));
       expect([...idsByGroup.values()].every((ids) => ids.size === 1)).toBe(true);
-      const [deliveries] = await sql`select count(*)::int as n from webhook_deliveries`;
+      const [deliveries] = await db`select count(*)::int as n from webhook_deliveries`;
       expect(deliveries?.n).toBe(60);
       console.log(
         `[measure] webhooks crash: ${before} of 60 delivered before kill -9; ${received.length} requests in all, ${received.length - 60} repeated with their id`,
