@@ -11,7 +11,6 @@ import { registerHome } from './listeners/home.js';
 import { registerLearn } from './listeners/learn.js';
 import { registerOncall } from './listeners/oncall.js';
 import { Listeners } from './listeners/registry.js';
-import { registerUnknownHandler } from './listeners/unknown.js';
 import { registerViews } from './listeners/views.js';
 import { registerWebhooks } from './listeners/webhooks.js';
 import { SlackHttpReceiver } from './receiver.js';
@@ -58,6 +57,9 @@ export function buildSlack(options: {
     botUserId: options.bot.userId,
     botId: options.bot.botId,
     tokenVerificationEnabled: false,
+    // Bolt's conversation store keeps per-conversation state for listeners that use `context.conversation`;
+    // none do, and it cost a map lookup and a promise chain on every request.
+    convoStore: false,
     logger: boltLogger(logger.child({ component: 'bolt' })),
     // Without it Bolt sets its logger to info, whatever LOG_LEVEL says.
     logLevel: config.logLevel as LogLevel,
@@ -73,7 +75,6 @@ export function buildSlack(options: {
     slack: options.slack,
     on: listeners,
   };
-  registerUnknownHandler(app, listeners, listenerLogger);
   registerCommands(deps);
   registerViews(deps);
   registerActions(deps);

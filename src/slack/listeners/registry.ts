@@ -1,4 +1,6 @@
 import type {
+  AllMiddlewareArgs,
+  AnyMiddlewareArgs,
   App,
   BlockAction,
   BlockElementAction,
@@ -12,28 +14,55 @@ import type {
 } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
 import { type GuardOptions, guarded } from '../errors.js';
+import { answerUnknown } from './unknown.js';
+
+/** What Bolt hands a global middleware: the same arguments it would hand a listener. */
+type Args = AnyMiddlewareArgs & AllMiddlewareArgs;
+/** A registered listener, stored by what it answers; it is only ever called with requests of its kind. */
+type Handler = (args: Args) => Promise<void>;
+
+/** The fields of a request body the dispatch reads. */
+interface Envelope {
+  type?: string;
+  command?: string;
+  callback_id?: string;
+  view?: { callback_id?: string };
+  actions?: { action_id?: string }[];
+  event?: { type?: string };
+}
 
 /**
- * Every listener is registered here, which does two things: it puts the listener behind the one error
- * path (`guarded`), and it records the command, form or button it answers. The answer to a control no
- * listener knows ("this belongs to an older version", unknown.ts) is derived from these records, so it
- * can never hit a current control.
+ * Every listener is registered here, which does three things: it puts the listener behind the one error
+ * path (`guarded`); it records the command, form or button it answers, so the answer to a control no
+ * listener knows ("this belongs to an older version", unknown.ts) can never hit a current control; and it
+ * dispatches each request to its one listener by a map lookup.
+ *
+ * Why one dispatching middleware instead of Bolt's `app.command` / `app.action` / `app.view`: Bolt runs
+ * every registered listener's matcher chain for every request (copying the arguments at each step), so
+ * with the bot's ~30 listeners the dispatch cost more CPU per request than the rest of the
+ * acknowledgement (`invokeMiddleware` was the bot's top function in the ack benchmark's profile). One
+ * global middleware that looks the listener up and does not call `next()` runs exactly one listener and no
+ * matcher; Bolt's own listener list stays empty. The matching is Bolt's: a command by name, a form's
+ * submission by callback_id, block actions by the first action's action_id, a message shortcut by
+ * callback_id, an event by its type (already acknowledged by Bolt).
  */
 export class Listeners {
-  private readonly commands = new Set<string>();
-  private readonly views = new Set<string>();
-  private readonly actions = new Set<string>();
-  private readonly actionPrefixes: string[] = [];
-  private readonly shortcuts = new Set<string>();
+  private readonly commands = new Map<string, Handler>();
+  private readonly views = new Map<string, Handler>();
+  private readonly actions = new Map<string, Handler>();
+  private readonly actionPrefixes: { prefix: string; handler: Handler }[] = [];
+  private readonly shortcuts = new Map<string, Handler>();
+  private readonly events = new Map<string, Handler>();
 
   constructor(
-    private readonly app: App,
+    app: App,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    app.use((args) => this.dispatch(args));
+  }
 
   command(name: string, listener: (args: SlackCommandMiddlewareArgs) => Promise<void>): void {
-    this.commands.add(name);
-    this.app.command(name, guarded(this.logger, name, listener));
+    this.add(this.commands, name, guarded(this.logger, name, listener));
   }
 
   /** A form's submission, by its callback_id. */
@@ -42,8 +71,7 @@ export class Listeners {
     listener: (args: SlackViewMiddlewareArgs<ViewSubmitAction>) => Promise<void>,
     options: GuardOptions = {},
   ): void {
-    this.views.add(callbackId);
-    this.app.view(callbackId, guarded(this.logger, callbackId, listener, options));
+    this.add(this.views, callbackId, guarded(this.logger, callbackId, listener, options));
   }
 
   /** A button or select, by its action_id, or by a prefix (`{ prefix: 'timeline_page_' }`). */
@@ -51,11 +79,12 @@ export class Listeners {
     id: string | { prefix: string },
     listener: (args: SlackActionMiddlewareArgs<BlockAction<A>>) => Promise<void>,
   ): void {
-    if (typeof id === 'string') this.actions.add(id);
-    else this.actionPrefixes.push(id.prefix);
-    const constraint = typeof id === 'string' ? id : new RegExp(`^${escapeRegExp(id.prefix)}`);
-    const name = typeof id === 'string' ? id : `${id.prefix}*`;
-    this.app.action<BlockAction<A>>(constraint, guarded(this.logger, name, listener));
+    if (typeof id === 'string') {
+      this.add(this.actions, id, guarded(this.logger, id, listener));
+      return;
+    }
+    const handler = guarded(this.logger, `${id.prefix}*`, listener) as unknown as Handler;
+    this.actionPrefixes.push({ prefix: id.prefix, handler });
   }
 
   /** A message shortcut, by its callback_id. */
@@ -63,16 +92,15 @@ export class Listeners {
     callbackId: string,
     listener: (args: SlackShortcutMiddlewareArgs<MessageShortcut>) => Promise<void>,
   ): void {
-    this.shortcuts.add(callbackId);
-    this.app.shortcut<MessageShortcut>(callbackId, guarded(this.logger, callbackId, listener));
+    this.add(this.shortcuts, callbackId, guarded(this.logger, callbackId, listener));
   }
 
-  /** An Events API event (app_home_opened): acknowledged by the receiver, errors logged. */
+  /** An Events API event (app_home_opened): acknowledged by Bolt before dispatch, errors logged. */
   event<E extends 'app_home_opened'>(
     name: E,
     listener: (args: SlackEventMiddlewareArgs<E>) => Promise<void>,
   ): void {
-    this.app.event(name, async (args) => {
+    this.add(this.events, name, async (args: SlackEventMiddlewareArgs<E>) => {
       try {
         await listener(args);
       } catch (err) {
@@ -94,7 +122,7 @@ export class Listeners {
   }
 
   knowsAction(actionId: string): boolean {
-    return this.actions.has(actionId) || this.actionPrefixes.some((p) => actionId.startsWith(p));
+    return this.actionFor(actionId) !== undefined;
   }
 
   /** What is registered, for tests and the startup log. */
@@ -106,13 +134,57 @@ export class Listeners {
     shortcuts: string[];
   } {
     return {
-      shortcuts: [...this.shortcuts],
-      commands: [...this.commands],
-      views: [...this.views],
-      actions: [...this.actions],
-      actionPrefixes: [...this.actionPrefixes],
+      shortcuts: [...this.shortcuts.keys()],
+      commands: [...this.commands.keys()],
+      views: [...this.views.keys()],
+      actions: [...this.actions.keys()],
+      actionPrefixes: this.actionPrefixes.map((p) => p.prefix),
     };
   }
-}
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  private add<A>(into: Map<string, Handler>, key: string, handler: (args: A) => Promise<void>): void {
+    if (into.has(key)) throw new Error(`two listeners for "${key}"`);
+    into.set(key, handler as unknown as Handler);
+  }
+
+  private actionFor(actionId: string): Handler | undefined {
+    return (
+      this.actions.get(actionId) ?? this.actionPrefixes.find((p) => actionId.startsWith(p.prefix))?.handler
+    );
+  }
+
+  /** The listener for this request, `undefined` for a control nobody registered, `null` for nothing to do. */
+  private listenerFor(body: Envelope): Handler | undefined | null {
+    if (body.command !== undefined) return this.commands.get(body.command);
+    switch (body.type) {
+      case 'view_submission':
+        return this.views.get(String(body.view?.callback_id ?? ''));
+      case 'block_actions': {
+        // Bolt dispatches on the first action; a request carrying any control nobody knows is stale.
+        const actions = body.actions ?? [];
+        if (!actions.every((a) => this.knowsAction(String(a.action_id ?? '')))) return undefined;
+        return this.actionFor(String(actions[0]?.action_id ?? ''));
+      }
+      case 'message_action':
+        return this.shortcuts.get(String(body.callback_id ?? ''));
+      case 'shortcut':
+      case 'block_suggestion':
+      case 'interactive_message':
+        return undefined;
+      case 'event_callback':
+        return this.events.get(String(body.event?.type ?? '')) ?? null;
+      default:
+        return null;
+    }
+  }
+
+  private async dispatch(args: Args): Promise<void> {
+    const body = args.body as Envelope;
+    // view_closed needs no answer beyond the acknowledgement.
+    const ack = (args as { ack?: () => Promise<void> }).ack;
+    if (body.type === 'view_closed') return ack?.();
+    const listener = this.listenerFor(body);
+    if (listener) return listener(args);
+    if (listener === undefined) return answerUnknown(args, this.logger);
+  }
+}
