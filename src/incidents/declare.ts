@@ -84,8 +84,8 @@ export async function declareIncident(
     alsoInTransaction?: (l: Locked) => Promise<void>;
   } = {},
 ): Promise<{ incident: IncidentRow; created: boolean }> {
-  const existing = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
-  if (existing) return { incident: existing, created: false };
+  // No lookup first: a second copy (Slack retry, double click) fails the unique declare key at its first
+  // statement and is answered below; the common case saves a round trip.
   try {
     const incident = await deps.db.transaction(async (tx) => {
       const now = deps.clock.now();
@@ -163,7 +163,7 @@ export async function declareIncident(
     });
     return { incident, created: true };
   } catch (err) {
-    // Two copies of one submission raced: the loser's transaction rolled back; answer with the winner's.
+    // A second copy of one submission: its transaction rolled back; answer with the first one's incident.
     if (sqlState(err) === '23505') {
       const winner = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
       if (winner) return { incident: winner, created: false };

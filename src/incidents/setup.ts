@@ -14,9 +14,10 @@ import {
   jobType,
   schedule,
   wakeWaiters,
+  wakeWaitersWith,
 } from '../jobs/job.js';
 import type { Logger } from '../logger.js';
-import { type NewEvent, recordEvent } from '../timeline/timeline.js';
+import { type NewEvent, recordEvent, recordEventWith } from '../timeline/timeline.js';
 import { type IncidentChat, type IncidentNotice, MESSAGE_MARKER } from './chat.js';
 import { channelName } from './naming.js';
 import { currentRoles, findIncident, type IncidentSnapshot, toSnapshot } from './queries.js';
@@ -72,27 +73,26 @@ interface Attempt {
 export function setupJobs(deps: SetupDeps): JobBinding[] {
   const { db, chat, clock } = deps;
 
-  /**
-   * Marks a step settled, with any values the step wants stored alongside. One statement on success; a step
-   * that failed for good also leaves a timeline event saying why, in the same transaction.
-   */
-  async function settle(
+  /** Marks the steps that succeeded settled, with the values they store alongside, in one statement. */
+  async function settle(incident: IncidentRow, settled: Partial<IncidentRow>[]) {
+    if (settled.length === 0) return;
+    await db
+      .update(incidents)
+      .set(Object.assign({ updatedAt: clock.now() }, ...settled))
+      .where(eq(incidents.id, incident.id));
+  }
+
+  /** Marks a step that failed for good settled, with a timeline event saying why, in one transaction. */
+  async function settleFailed(
     incident: IncidentRow,
     column: SettledColumn,
-    failure?: { step: string; error: Error },
-    values: Partial<IncidentRow> = {},
+    failure: { step: string; error: Error },
   ) {
-    const mark = (tx: Db | Tx) =>
-      tx
-        .update(incidents)
-        .set({ ...values, [column]: true, updatedAt: clock.now() })
-        .where(eq(incidents.id, incident.id));
-    if (!failure) {
-      await mark(db);
-      return;
-    }
     await db.transaction(async (tx) => {
-      await mark(tx);
+      await tx
+        .update(incidents)
+        .set({ [column]: true, updatedAt: clock.now() })
+        .where(eq(incidents.id, incident.id));
       await recordEvent(tx, {
         incidentId: incident.id,
         kind: 'side_effect_failed',
@@ -105,8 +105,11 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
   }
 
   /**
-   * Runs an optional step: a permanent failure is recorded and does not stop the others. `storeOnSuccess`
-   * is written with the settled flag, in the same statement.
+   * Runs an optional step: a permanent failure is recorded and does not stop the others. On success it
+   * returns what to write: the settled flag and `storeOnSuccess`. The steps run side by side and what
+   * succeeded is written in one statement after them (`settle`): each step is safe to run again (a pin,
+   * invite or topic Slack already applied is accepted; a message is looked for before posting again), so
+   * a crash between a step and that write only repeats the step.
    */
   async function optionalStep(
     attempt: Attempt,
@@ -118,17 +121,17 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
       storeOnSuccess?: Partial<IncidentRow>;
       onPermanentFailure?: (error: PermanentError) => Promise<void>;
     } = {},
-  ): Promise<void> {
+  ): Promise<Partial<IncidentRow> | undefined> {
     try {
       await run();
     } catch (err) {
       if (!(err instanceof PermanentError)) throw err;
       attempt.log.warn(`${step} failed for good: ${err.message}`);
-      await settle(incident, column, { step, error: err });
+      await settleFailed(incident, column, { step, error: err });
       await options.onPermanentFailure?.(err);
-      return;
+      return undefined;
     }
-    await settle(incident, column, undefined, options.storeOnSuccess);
+    return { ...options.storeOnSuccess, [column]: true };
   }
 
   /**
@@ -142,17 +145,23 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
     values: Partial<IncidentRow>,
     event: NewEvent & { kind: 'channel_created' | 'card_posted' },
   ): Promise<IncidentRow> {
-    return db.transaction(async (tx) => {
-      const [row] = await tx
+    // One statement: the change, its event and the wake-up, each only if the change was made.
+    const recorded = db.$with('recorded').as(
+      db
         .update(incidents)
         .set({ ...values, updatedAt: clock.now() })
         .where(and(eq(incidents.id, incident.id), isNull(incidents[unlessSet])))
-        .returning();
-      if (!row) return (await findIncident(tx, incident.id)) ?? incident;
-      await recordEvent(tx, event);
-      await wakeWaiters(tx, setupKey(incident.id), clock.now());
-      return row;
-    });
+        .returning(),
+    );
+    const [row] = await db
+      .with(
+        recorded,
+        recordEventWith(db, recorded, event),
+        wakeWaitersWith(db, recorded, setupKey(incident.id), clock.now()),
+      )
+      .select()
+      .from(recorded);
+    return row ?? (await findIncident(db, incident.id)) ?? incident;
   }
 
   const recordChannel = (incident: IncidentRow, channel: { id: string; name: string }, adopted: boolean) =>
@@ -261,19 +270,29 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
       kind: 'announcement',
       incident: snapshot,
     });
-    await db.transaction(async (tx) => {
-      await tx
-        .update(incidents)
-        .set({ announcementChannelId: posted.channel, announcementTs: posted.ts, updatedAt: clock.now() })
-        .where(eq(incidents.id, incident.id));
-      await recordEvent(tx, {
-        incidentId: incident.id,
-        kind: 'announced',
-        at: clock.now(),
-        data: { channelId: posted.channel, ts: posted.ts },
-      });
-      await wakeWaiters(tx, setupKey(incident.id), clock.now());
-    });
+    const recorded = db
+      .$with('recorded')
+      .as(
+        db
+          .update(incidents)
+          .set({ announcementChannelId: posted.channel, announcementTs: posted.ts, updatedAt: clock.now() })
+          .where(eq(incidents.id, incident.id))
+          .returning({ id: incidents.id }),
+      );
+    const event: NewEvent = {
+      incidentId: incident.id,
+      kind: 'announced',
+      at: clock.now(),
+      data: { channelId: posted.channel, ts: posted.ts },
+    };
+    await db
+      .with(
+        recorded,
+        recordEventWith(db, recorded, event),
+        wakeWaitersWith(db, recorded, setupKey(incident.id), clock.now()),
+      )
+      .select()
+      .from(recorded);
   }
 
   /** A direct message to the reporter, once: like the card, a retry first looks for its earlier copy. */
@@ -301,7 +320,7 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
     const inChannel = { ...snapshot, channelId: channel };
 
     const announcementsChannel = deps.config.announcementsChannel;
-    const steps: Promise<void>[] = [];
+    const steps: Promise<Partial<IncidentRow> | undefined>[] = [];
     if (!current.pinSettled) {
       steps.push(optionalStep(attempt, current, 'pinSettled', 'pinning the card', () => chat.pin(card)));
     }
@@ -370,6 +389,11 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
       );
     }
     const results = await Promise.allSettled(steps);
+    // What succeeded is settled even when another step failed, so the retry skips it.
+    await settle(
+      current,
+      results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : [])),
+    );
     const failed = results
       .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
       .map((r) => r.reason);

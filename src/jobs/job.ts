@@ -1,4 +1,4 @@
-import { and, count, eq, isNull, like, lte, sql } from 'drizzle-orm';
+import { and, count, eq, isNull, like, lte, sql, type WithSubquery } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import type { Logger } from '../logger.js';
@@ -146,6 +146,27 @@ export async function wakeWaiters(tx: Db | Tx, awaited: JobKey, now: Date): Prom
     .where(and(eq(timers.status, 'pending'), eq(timers.waitingFor, awaited), isNull(timers.leaseToken)))
     .returning({ id: timers.id });
   return rows.length;
+}
+
+/**
+ * `wakeWaiters` as a CTE to put beside `change` (the CTE making the change the waiters wait for) in one
+ * statement: it wakes them only when `change` returned a row.
+ */
+export function wakeWaitersWith(db: Db | Tx, change: WithSubquery, awaited: JobKey, now: Date): WithSubquery {
+  return db.$with('woken_waiters').as(
+    db
+      .update(timers)
+      .set({ dueAt: now, waitingFor: null })
+      .where(
+        and(
+          eq(timers.status, 'pending'),
+          eq(timers.waitingFor, awaited),
+          isNull(timers.leaseToken),
+          sql`exists (select 1 from ${change})`,
+        ),
+      )
+      .returning({ id: timers.id }),
+  );
 }
 
 /** Cancels the pending job with exactly this key; returns whether there was one. */

@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql, type WithSubquery } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { timelineEvents } from '../db/schema.js';
 import { readEvent, type TimelineData, type TimelineEvent, type TimelineKind } from './model.js';
@@ -21,6 +21,21 @@ export type NewEvent = {
     at: Date;
   };
 }[TimelineKind];
+
+/**
+ * Appends `event` within the statement that makes the change it records: a CTE to put beside `change` (the
+ * CTE making the change) in one statement, which inserts only when `change` returned a row. One round
+ * trip where a transaction took five (begin, change, event, wake, commit), as atomic.
+ */
+export function recordEventWith(db: Db | Tx, change: WithSubquery, event: NewEvent): WithSubquery {
+  const t = timelineEvents;
+  const columns = [t.incidentId, t.kind, t.actorId, t.data, t.occurredAt].map((c) => sql.identifier(c.name));
+  return db.$with('recorded_event', {}).as(
+    sql`insert into ${t} (${sql.join(columns, sql`, `)})
+      select ${event.incidentId}::uuid, ${event.kind}, ${event.actorId ?? null}, ${JSON.stringify(event.data)}::jsonb, ${event.at.toISOString()}::timestamptz
+      where exists (select 1 from ${change})`,
+  );
+}
 
 /** Appends one event; returns its id. */
 export async function recordEvent(tx: Db | Tx, event: NewEvent): Promise<number> {
