@@ -263,6 +263,10 @@ describe('follow-ups', () => {
     expect(await command('followup add Add a canary <@U0BOB0001|bob> in 3d')).toContain(
       'Added follow-up 1, due 2026-11-30.',
     );
+    // The channel hears of each one (the post job used to fail: the event had no message).
+    expect(channelTexts().filter((t) => t.includes('added follow-up'))).toEqual([
+      '📌 <@U0CMD0001> added follow-up *1.* Add a canary for <@U0BOB0001>, due 2026-11-30',
+    ]);
     await command('followup add Alert on 3-D Secure errors due 2026-12-01');
     await command('followup add Rewrite the client');
     expect(await command('followup add Old work due 2026-11-01')).toContain('The due date is in the past.');

@@ -60,6 +60,18 @@ export function openFollowupsList(
 }
 
 /** The DM to a follow-up's owner: due soon, or overdue. */
+/** The incident channel hears of a new follow-up: who added it, what, for whom, by when. */
+export function followupAddedMessage(
+  by: string,
+  f: { number: number; text: string; ownerId: string | null; dueOn: string | null },
+): SlackMessage {
+  const owner = f.ownerId ? ` for ${mentionUser(f.ownerId)}` : '';
+  const due = f.dueOn ? `, due ${f.dueOn}` : '';
+  return message(
+    `📌 ${mentionUser(by)} added follow-up *${f.number}.* ${escapeMrkdwn(truncate(f.text, 500))}${owner}${due}`,
+  );
+}
+
 export function followupReminderMessage(
   n: Extract<IncidentNotice, { kind: 'followup_reminder' }>,
 ): SlackMessage {

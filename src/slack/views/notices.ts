@@ -7,7 +7,7 @@ import type { OncallNotice } from '../../oncall/chat.js';
 import { alertGroupMessage, alertPageMessage, alertThreadMessage } from './alerts.js';
 import type { SlackMessage } from './blocks.js';
 import { incidentCard } from './card.js';
-import { followupReminderMessage } from './followups.js';
+import { followupAddedMessage, followupReminderMessage } from './followups.js';
 import {
   alertsResolvedMessage,
   reopenedMessage,
@@ -122,6 +122,8 @@ function renderEvent(
       return taskMessage('assigned', { ...needTask(), assigneeId: e.data.assigneeId }, actor());
     case 'acknowledged':
       return acknowledgedMessage(actor());
+    case 'followup_added':
+      return followupAddedMessage(actor(), e.data);
     case 'paged':
       return toPerson
         ? pageDm(ref, e.data.label, e.data.reason ?? undefined)
