@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: the real program as a separate process (HTTP mode) against the fake Slack Web API
- * answering every call after 20 ms; PostgreSQL when DATABASE_URL is set (a scratch database is created and
- * dropped), embedded PGlite otherwise. Prints one table and writes bench/results.json. Not a test.
+ * answering every call after 20 ms: every scenario on PostgreSQL when DATABASE_URL is set (a scratch database
+ * is created and dropped), then on embedded PGlite. Prints one table, a column per database, and writes
+ * bench/results.json (PostgreSQL's figures at the top level, PGlite's under `pglite`). Not a test.
+ * `-- --soak 10m` runs the soak instead (bench/soak.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,11 +24,14 @@ import {
 } from '../test/helpers/process.js';
 import { SlackApiMock } from '../test/helpers/slack-api.js';
 import { formatSummary, summarizeDir } from './profile.js';
+import { formatSoak, soak, soakDurationMs, soakJson } from './soak.js';
 
 const LATENCY_MS = 20;
 /** `npm run bench -- --only=timers` runs one scenario (ack, declare, timers or alerts); results.json is left alone. */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const want = (scenario: 'ack' | 'declare' | 'timers' | 'alerts') => !only || only === scenario;
+/** `npm run bench -- --db=pglite` runs on one database (results.json is then left alone). */
+const onlyDb = process.argv.find((a) => a.startsWith('--db='))?.slice('--db='.length);
 /**
  * `npm run bench -- --profile` runs the bot (and bare Bolt) under `node --cpu-prof` and prints where their
  * CPU time went, per scenario. Profiling slows everything down, so results.json is left alone.
@@ -343,30 +348,33 @@ function startBare(apiUrl: string): BotProcess & { stop: () => Promise<void>; pr
   };
 }
 
-async function main() {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+/** One scenario's figures, under the keys results.json keeps. */
+type Figures = Record<string, number | null>;
+interface Run {
+  ack?: Figures;
+  declare?: Figures;
+  memory?: Figures;
+  alerts?: Figures;
+  /** Per replica count (`replicas1`, `replicas3`), or a note where the database has no replicas. */
+  timers?: Record<string, Figures> | { note: string };
+}
+
+/** Every scenario on one database, with its own fake Slack and scratch database. */
+async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
   const slack = new SlackApiMock();
   slack.faults.latencyMs = LATENCY_MS;
   const api = await slack.listen();
-  const db = await scratch();
+  const db = await scratch({ pglite: database === 'pglite' });
   const env = {
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: api.apiUrl,
-    // info: the process helpers learn the port from the "listening on port" line. (Until this change Bolt
-    // silently raised every LOG_LEVEL to info, so earlier runs logged at info too.)
+    // info: the process helpers learn the port from the "listening on port" line.
     LOG_LEVEL: 'info',
     ...db.env,
   };
-  const results: Record<string, unknown> = {
-    database: db.sql ? 'postgres' : 'pglite',
-    node: process.version,
-    cpus: cpus().length,
-    slack_latency_ms: LATENCY_MS,
-  };
+  const results: Run = {};
+  const tag = (name: string) => `${name} (${database})`;
   try {
     // A first start creates the database (PGlite's initdb) and migrates it: a one-time cost of a new
     // installation, kept out of the scenarios and of their memory figures.
@@ -381,8 +389,8 @@ async function main() {
       await Promise.all([bare.ready(), bot.ready()]);
       const { ours, bare: floor } = await ackScenario(await bot.base(), await bare.base());
       await Promise.all([bare.stop(), bot.kill('SIGTERM')]);
-      reportProfile('ack, bare Bolt', bare.profileDir, { n: 3300, unit: 'request' });
-      reportProfile('ack, the bot', bot.profileDir, { n: 3300, unit: 'request' });
+      reportProfile(tag('ack, bare Bolt'), bare.profileDir, { n: 3300, unit: 'request' });
+      reportProfile(tag('ack, the bot'), bot.profileDir, { n: 3300, unit: 'request' });
       results.ack = {
         ...ours,
         p99_ms: ours.p99,
@@ -418,37 +426,21 @@ async function main() {
         ratio: +(loaded.p99 / floor).toFixed(2),
         one_at_a_time_p50_ms: alone.p50,
         one_at_a_time_p99_ms: alone.p99,
+        one_at_a_time_ratio: +(alone.p99 / floor).toFixed(2),
       };
       await new Promise((r) => setTimeout(r, 5000));
       results.memory = { peak_rss_mb: Math.round(peak), idle_rss_mb: Math.round(rssMb(pid)) };
       await bot.kill('SIGTERM');
-      reportProfile('declare, the bot', bot.profileDir, { n: 570, unit: 'incident' });
+      reportProfile(tag('declare, the bot'), bot.profileDir, { n: 570, unit: 'incident' });
     }
 
     // 3. alerts: accepted per second and answer times under load; first alert → group message when quiet.
-    if (want('alerts')) {
-      results.alerts = await alertsScenario(env, slack, 'A', db.sql);
-      // On PostgreSQL runs, PGlite's figures too: the zero-setup default takes alerts as well.
-      if (db.sql) {
-        const lite = await scratch({ pglite: true });
-        try {
-          const { DATABASE_URL: _postgres, ...rest } = env as Record<string, string>;
-          (results.alerts as Record<string, unknown>).pglite = await alertsScenario(
-            { ...rest, ...lite.env },
-            slack,
-            'B',
-            undefined,
-          );
-        } finally {
-          await lite.drop();
-        }
-      }
-    }
+    if (want('alerts')) results.alerts = await alertsScenario(env, slack, 'A', db.sql);
 
     // 4. timers: 100,000 pending future timers plus 10,000 due now, fired by 1 and then 3 replicas.
     if (want('timers') && db.sql) {
       const sql = db.sql;
-      results.timers = {};
+      const timers: Record<string, Figures> = {};
       for (const replicas of [1, 3]) {
         await sql`truncate timers`;
         await sql`insert into timers (key, kind, payload, scheduled_for, due_at, created_at)
@@ -474,12 +466,12 @@ async function main() {
           from timers where key like 'due:%'`;
         for (const b of bots) await b.kill('SIGTERM');
         for (const [i, b] of bots.entries()) {
-          reportProfile(`timers, replica ${i + 1} of ${replicas}`, b.profileDir, {
+          reportProfile(tag(`timers, replica ${i + 1} of ${replicas}`), b.profileDir, {
             n: 10000 / replicas,
             unit: 'fire',
           });
         }
-        (results.timers as Record<string, unknown>)[`replicas${replicas}`] = {
+        timers[`replicas${replicas}`] = {
           fired: 10000,
           seconds_including_startup: +seconds.toFixed(1),
           // From the first fire to the last: process start-up is not firing.
@@ -488,66 +480,108 @@ async function main() {
           lag_p99_ms: Math.round(Number(stats?.lag_p99)),
         };
       }
-    } else {
+      results.timers = timers;
+    } else if (want('timers')) {
       results.timers = {
-        note: 'PGlite runs in one process: see `npm run bench:timers` for the single-process figures',
+        note: 'PGlite runs in one process, so there are no replicas: see `npm run bench:timers` for the single-process figures',
       };
     }
   } finally {
     await api.close();
     await db.drop();
   }
-  if (!only && !profiling)
+  return results;
+}
+
+async function main() {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  // `npm run bench -- --soak 10m`: only the soak (bench/soak.ts), written to bench/soak.json.
+  const soakMs = soakDurationMs(process.argv);
+  if (soakMs !== undefined) {
+    const slack = new SlackApiMock();
+    slack.faults.latencyMs = LATENCY_MS;
+    const api = await slack.listen();
+    const db = await scratch();
+    try {
+      const env = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, LOG_LEVEL: 'info' };
+      const result = await soak({
+        durationMs: soakMs,
+        slack,
+        startBot,
+        env: { ...env, SLACK_API_URL: api.apiUrl, ...db.env },
+      });
+      console.log(formatSoak(result));
+      writeFileSync(join(ROOT, 'bench/soak.json'), soakJson(result));
+    } finally {
+      await api.close();
+      await db.drop();
+    }
+    return;
+  }
+  // PostgreSQL (when DATABASE_URL is set) and then embedded PGlite, each with its own fake Slack: every
+  // figure on both databases, PostgreSQL's at the top level of results.json and PGlite's under `pglite`.
+  const databases = (process.env.DATABASE_URL ? ['postgres', 'pglite'] : ['pglite']).filter(
+    (d) => !onlyDb || d === onlyDb,
+  ) as ('postgres' | 'pglite')[];
+  if (databases.length === 0) throw new Error(`--db=${onlyDb}: PostgreSQL needs DATABASE_URL`);
+  const runs: Partial<Record<'postgres' | 'pglite', Run>> = {};
+  for (const database of databases) runs[database] = await scenarios(database);
+  const primary = runs[databases[0] as 'postgres' | 'pglite'];
+  const results: Record<string, unknown> = {
+    database: databases[0],
+    node: process.version,
+    cpus: cpus().length,
+    slack_latency_ms: LATENCY_MS,
+    ...primary,
+    ...(runs.pglite && databases[0] !== 'pglite' ? { pglite: runs.pglite } : {}),
+  };
+  if (!only && !onlyDb && !profiling)
     writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const a = results.ack as Record<string, number> | undefined;
-  const d = results.declare as Record<string, number> | undefined;
-  const m = results.memory as Record<string, number> | undefined;
-  const t = (results.timers ?? {}) as Record<string, Record<string, number>>;
   console.log(
-    `\nbench — ${results.database}, node ${results.node}, ${results.cpus} cores, fake Slack answering after ${LATENCY_MS} ms\n`,
+    `\nbench — ${databases.join(' and ')}, node ${process.version}, ${cpus().length} cores, fake Slack answering after ${LATENCY_MS} ms\n`,
   );
-  console.log('| scenario | figure | value |');
-  console.log('| --- | --- | --- |');
-  if (a) {
-    console.log(
-      `| ack (3,000 /incident at 50) | p50 / p95 / p99 | ${a.p50} / ${a.p95} / ${a.p99} ms (bare Bolt p99 ${a.bare_p99_ms} ms; ratio ${a.ratio}) |`,
-    );
-    console.log(`| ack | requests/s | ${a.rps} (bare Bolt ${a.bare_rps}) |`);
-  }
-  if (d) {
-    console.log(
-      `| declare (500 at 20) | submit → card pinned p50 / p99 | ${d.p50_ms} / ${d.p99_ms} ms (floor ${d.floor_ms} ms; ratio ${d.ratio}) |`,
-    );
-    console.log(
-      `| declare | incidents/s (declarations acknowledged/s) | ${d.incidents_per_s} (${d.acked_per_s}) |`,
-    );
-    console.log(
-      `| declare (50 one at a time) | submit → card pinned p50 / p99 | ${d.one_at_a_time_p50_ms} / ${d.one_at_a_time_p99_ms} ms |`,
-    );
-  }
-  for (const r of ['replicas1', 'replicas3']) {
-    if (t[r])
-      console.log(
-        `| timers (${r}) | fires/s, duplicates, lag p99 | ${t[r].fires_per_s}/s, ${t[r].duplicates}, ${t[r].lag_p99_ms} ms |`,
-      );
-  }
-  const al = results.alerts as (Record<string, number> & { pglite?: Record<string, number> }) | undefined;
-  for (const [db, x] of [
-    [results.database, al],
-    ['pglite', al?.pglite],
-  ] as const) {
-    if (!x) continue;
-    console.log(
-      `| alerts (${db}; 400 × 50 at 8) | accepted/s, answer p50 / p99 | ${x.accepted_per_s}/s, ${x.answer_p50_ms} / ${x.answer_p99_ms} ms |`,
-    );
-    console.log(
-      `| alerts (${db}) | applied/s; all 20 group messages up to date after | ${x.applied_per_s ?? '—'}/s; ${x.storm_told_s} s (${x.group_messages} messages) |`,
-    );
-    console.log(
-      `| alerts (${db}; 40 new groups, quiet) | first alert → message p50 / p99 | ${x.first_message_p50_ms} / ${x.first_message_p99_ms} ms |`,
-    );
-  }
-  if (m) console.log(`| memory | peak RSS during declare / idle | ${m.peak_rss_mb} / ${m.idle_rss_mb} MB |`);
+  console.log(`| scenario | figure | ${databases.join(' | ')} |`);
+  console.log(`| --- | --- |${databases.map(() => ' --- |').join('')}`);
+  const row = (scenario: string, figure: string, cell: (r: Run) => string | undefined) => {
+    const cells = databases.map((d) => cell(runs[d] ?? {}));
+    if (cells.some((c) => c !== undefined))
+      console.log(`| ${scenario} | ${figure} | ${cells.map((c) => c ?? '—').join(' | ')} |`);
+  };
+  row('ack (3,000 /incident at 50)', 'p50 / p95 / p99; bare Bolt p99; ratio', ({ ack: a }) =>
+    a ? `${a.p50} / ${a.p95} / ${a.p99} ms; ${a.bare_p99_ms} ms; ${a.ratio}` : undefined,
+  );
+  row('ack', 'requests/s (bare Bolt)', ({ ack: a }) => (a ? `${a.rps} (${a.bare_rps})` : undefined));
+  row('declare (500 at 20)', 'submit → card pinned p50 / p99', ({ declare: d }) =>
+    d ? `${d.p50_ms} / ${d.p99_ms} ms` : undefined,
+  );
+  row('declare', 'incidents/s (acknowledged/s)', ({ declare: d }) =>
+    d ? `${d.incidents_per_s} (${d.acked_per_s})` : undefined,
+  );
+  row('declare (50 one at a time)', 'submit → card pinned p50 / p99; p99 / floor', ({ declare: d }) =>
+    d
+      ? `${d.one_at_a_time_p50_ms} / ${d.one_at_a_time_p99_ms} ms; ${d.one_at_a_time_ratio} × ${d.floor_ms} ms`
+      : undefined,
+  );
+  row('memory', 'peak RSS during declare / idle', ({ memory: m }) =>
+    m ? `${m.peak_rss_mb} / ${m.idle_rss_mb} MB` : undefined,
+  );
+  for (const r of ['replicas1', 'replicas3'])
+    row(`timers (${r})`, 'fires/s, duplicates, lag p99', ({ timers }) => {
+      const t = timers && !('note' in timers) ? timers[r] : undefined;
+      return t ? `${t.fires_per_s}/s, ${t.duplicates}, ${t.lag_p99_ms} ms` : undefined;
+    });
+  row('alerts (400 × 50 at 8)', 'accepted/s; answer p50 / p99', ({ alerts: x }) =>
+    x ? `${x.accepted_per_s}/s; ${x.answer_p50_ms} / ${x.answer_p99_ms} ms` : undefined,
+  );
+  row('alerts', 'applied/s; all 20 group messages up to date after', ({ alerts: x }) =>
+    x ? `${x.applied_per_s ?? '—'}/s; ${x.storm_told_s} s (${x.group_messages} messages)` : undefined,
+  );
+  row('alerts (40 new groups, quiet)', 'first alert → message p50 / p99', ({ alerts: x }) =>
+    x ? `${x.first_message_p50_ms} / ${x.first_message_p99_ms} ms` : undefined,
+  );
   if (profiles.length > 0)
     console.log(`\nCPU profiles (main thread; start-up included)\n\n${profiles.join('\n\n')}`);
 }
