@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gt, gte, isNull, ne, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { reusable } from '../db/prepared.js';
 import {
   type FollowupRow,
   followups,
@@ -52,8 +53,15 @@ export interface IncidentSnapshot {
   postmortem: { status: PostmortemStatus | undefined; ownerId: string | undefined; dueAt: Date | undefined };
 }
 
+const incidentById = reusable('incident_by_id', (db) =>
+  db
+    .select()
+    .from(incidents)
+    .where(eq(incidents.id, sql.placeholder('id'))),
+);
+
 export async function findIncident(db: Db | Tx, id: string): Promise<IncidentRow | undefined> {
-  const [row] = await db.select().from(incidents).where(eq(incidents.id, id));
+  const [row] = await incidentById(db, { id });
   return row;
 }
 
