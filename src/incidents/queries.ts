@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, gte, isNull, ne, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import { reusable } from '../db/prepared.js';
+import { batchedLookup } from '../db/prepared.js';
 import {
   type FollowupRow,
   followups,
@@ -53,16 +53,20 @@ export interface IncidentSnapshot {
   postmortem: { status: PostmortemStatus | undefined; ownerId: string | undefined; dueAt: Date | undefined };
 }
 
-const incidentById = reusable('incident_by_id', (db) =>
-  db
-    .select()
-    .from(incidents)
-    .where(eq(incidents.id, sql.placeholder('id'))),
+const incidentsByIds = batchedLookup(
+  'incidents_by_ids',
+  (db) =>
+    db
+      .select()
+      .from(incidents)
+      .where(sql`${incidents.id} = any(string_to_array(${sql.placeholder('keys')}, ',')::uuid[])`),
+  (row) => row.id,
 );
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The incident with this id; none for an id that is not a UUID (a tampered button value, say). */
 export async function findIncident(db: Db | Tx, id: string): Promise<IncidentRow | undefined> {
-  const [row] = await incidentById(db, { id });
-  return row;
+  return UUID.test(id) ? incidentsByIds(db, id.toLowerCase()) : undefined;
 }
 
 /** The incident a workspace knows by this channel or declaration key (the modal's view.id), if any. */
