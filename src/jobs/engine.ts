@@ -38,7 +38,7 @@ export interface EngineOptions {
   jobs: JobBinding[];
   /** How long a claim is exclusive; a dead worker's rows are claimable again after it. */
   leaseMs?: number;
-  /** Most rows run at once by this process (default 32). */
+  /** Most rows run at once by this process (default 128). */
   concurrency?: number;
   /** Attempts before a row that keeps failing is parked as failed. */
   maxAttempts?: number;
@@ -51,6 +51,16 @@ export const defaultBackoff = (attempt: number): number => {
   const base = Math.min(1000 * 2 ** (attempt - 1), 5 * 60_000);
   return Math.round(base * (0.75 + Math.random() * 0.5));
 };
+
+/**
+ * The rows among `rows` still held under their lease token, as one JSON parameter: the same prepared
+ * statement whatever their number (an IN list of n pairs was a new statement, parsed and planned, for
+ * each n).
+ */
+function leased(rows: { id: number; token: string }[]) {
+  const pairs = JSON.stringify(rows.map((r) => ({ id: r.id, token: r.token })));
+  return sql`(${timers.id}, ${timers.leaseToken}) in (select id, token from json_to_recordset(${pairs}::json) as leased(id bigint, token text))`;
+}
 
 /**
  * Group commit for finished rows: the first completion is written at once, and every row that finishes
@@ -80,10 +90,6 @@ class CompletionBatch {
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, 500);
       try {
-        const mine = sql.join(
-          batch.map((b) => sql`(${b.id}::bigint, ${b.token}::text)`),
-          sql`, `,
-        );
         // A job scheduled again while it ran goes back to pending, due when that scheduling asked.
         const again = sql`${timers.rerunAt} is not null`;
         await this.db
@@ -96,7 +102,7 @@ class CompletionBatch {
             leaseToken: null,
             rerunAt: null,
           })
-          .where(sql`(${timers.id}, ${timers.leaseToken}) in (${mine})`);
+          .where(leased(batch));
         for (const b of batch) b.resolve();
       } catch (err) {
         for (const b of batch) b.reject(err);
@@ -122,6 +128,8 @@ export class JobEngine {
   /** Callers that asked for a claim while one was running: they get the next one. */
   private tickAgain: { promise: Promise<number>; resolve: (started: number) => void } | undefined;
   private stopping = false;
+  /** Extends the leases of the running rows (keepLeases). */
+  private heartbeat: NodeJS.Timeout | undefined;
   /** The last claim filled every free slot, so more rows may be due: claim again as slots free up. */
   private backlog = false;
   /**
@@ -136,7 +144,7 @@ export class JobEngine {
     this.completions = new CompletionBatch(options.db, options.clock);
     this.workerId = options.workerId ?? `w-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
-    this.concurrency = options.concurrency ?? 32;
+    this.concurrency = options.concurrency ?? 128;
     this.refillAt = Math.max(1, Math.floor(this.concurrency / 4));
     this.maxAttempts = options.maxAttempts ?? 25;
     this.backoffMs = options.backoffMs ?? defaultBackoff;
@@ -222,6 +230,8 @@ export class JobEngine {
       }),
     ]);
     clearTimeout(timer);
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     for (const [id, { token }] of this.inflight) {
       await this.options.db
         .update(timers)
@@ -313,6 +323,33 @@ export class JobEngine {
           void this.kick();
       });
     this.inflight.set(row.id, { token, done });
+    this.keepLeases();
+  }
+
+  /**
+   * Keeps the leases of the running rows while their handlers run, so another replica does not start one
+   * a second time: every third of the lease, one statement extends them all (a timer and a statement per
+   * row before). It stops when nothing runs. A row that has just finished may be extended once more; its
+   * completion, retry or park supersedes that, and all are fenced by the lease token.
+   */
+  private keepLeases(): void {
+    if (this.heartbeat) return;
+    const { db, clock, logger } = this.options;
+    this.heartbeat = setInterval(
+      () => {
+        if (this.inflight.size === 0) {
+          clearInterval(this.heartbeat);
+          this.heartbeat = undefined;
+          return;
+        }
+        const running = [...this.inflight].map(([id, r]) => ({ id, token: r.token }));
+        db.update(timers)
+          .set({ dueAt: new Date(clock.now().getTime() + this.leaseMs) })
+          .where(leased(running))
+          .catch((err: unknown) => logger.warn({ err }, 'lease extension failed'));
+      },
+      Math.max(100, Math.floor(this.leaseMs / 3)),
+    );
   }
 
   private async runRow(row: JobRow, token: string, log: () => Logger): Promise<void> {
@@ -359,22 +396,10 @@ export class JobEngine {
         return log();
       },
     };
-    // Keep the lease while a slow handler runs, so another replica does not start it a second time.
-    const heartbeat = setInterval(
-      () => {
-        db.update(timers)
-          .set({ dueAt: new Date(clock.now().getTime() + this.leaseMs) })
-          .where(mine)
-          .catch((err: unknown) => log().warn({ err }, 'lease extension failed'));
-      },
-      Math.max(100, Math.floor(this.leaseMs / 3)),
-    );
     try {
       await binding.handler.run(payload, ctx);
-      clearInterval(heartbeat);
       await this.completions.add(row.id, token);
     } catch (caught) {
-      clearInterval(heartbeat);
       const error = caught instanceof Error ? caught : new Error(String(caught));
       const giveUp = error instanceof PermanentError || row.attempts >= this.maxAttempts;
       if (giveUp) {

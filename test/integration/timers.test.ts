@@ -407,6 +407,33 @@ describe('job engine', () => {
     expect(await rowByKey('batch:3')).toMatchObject({ status: 'pending', leaseToken: 'someone-else' });
   });
 
+  it('keeps the leases of slow handlers, all in one statement, so nobody else starts them meanwhile', async () => {
+    const release: (() => void)[] = [];
+    let aRuns = 0;
+    let bRuns = 0;
+    const a = engine(
+      [handle(t, { run: () => new Promise<void>((resolve) => void release.push(resolve), void aRuns++) })],
+      { leaseMs: 300 },
+    );
+    const b = engine([handle(t, { run: async () => void bRuns++ })], { leaseMs: 300 });
+    for (let i = 0; i < 3; i++) await at(`slow:${i}`);
+    await a.kick();
+    expect(aRuns).toBe(3);
+    // Five leases' worth of time passes (the clock the leases are written with, and real time for the
+    // heartbeat's timer): each third of a lease, A extends all three.
+    for (let i = 0; i < 15; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      clock.advance(100);
+      await b.drain();
+    }
+    expect(bRuns).toBe(0);
+    const rows = await db().select().from(timers);
+    for (const row of rows) expect(row.dueAt.getTime()).toBeGreaterThan(clock.now().getTime());
+    for (const r of release) r();
+    await a.drain();
+    expect((await db().select().from(timers)).map((r) => r.status)).toEqual(['done', 'done', 'done']);
+  });
+
   it('releases the leases of handlers still running at shutdown', async () => {
     const e = engine([handle(t, { run: () => new Promise<void>(() => {}) })]);
     await at('slow');
