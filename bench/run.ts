@@ -56,6 +56,11 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN);
 };
+/** A process's CPU time so far (user + system) in ms, from /proc (clock ticks of 10 ms). */
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
 const rssMb = (pid: number) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
@@ -437,10 +442,34 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
     // 3. alerts: accepted per second and answer times under load; first alert → group message when quiet.
     if (want('alerts')) results.alerts = await alertsScenario(env, slack, 'A', db.sql);
 
-    // 4. timers: 100,000 pending future timers plus 10,000 due now, fired by 1 and then 3 replicas.
+    // 4. timers: 100,000 pending future timers plus 10,000 due now, fired by 1 and then 3 replicas
+    // started after they fell due (start-up included in the lag); then, with those replicas running,
+    // another 10,000 falling due at once two seconds after they are written (the `running_` figures).
     if (want('timers') && db.sql) {
       const sql = db.sql;
       const timers: Record<string, Figures> = {};
+      const fired = async (prefix: string) => {
+        await until(
+          `all ${prefix} timers fired`,
+          async () => {
+            const [r] =
+              await sql`select count(*)::int as n from timers where key like ${`${prefix}:%`} and status = 'done'`;
+            return r?.n === 10000 ? true : undefined;
+          },
+          300_000,
+          200,
+        );
+        const [stats] = await sql`select count(*) filter (where attempts > 1)::int as duplicates,
+          percentile_cont(0.99) within group (order by extract(epoch from finished_at - scheduled_for) * 1000) as lag_p99,
+          extract(epoch from max(finished_at) - min(finished_at)) as firing_seconds
+          from timers where key like ${`${prefix}:%`}`;
+        return {
+          // From the first fire to the last: process start-up is not firing.
+          fires_per_s: Math.round(10000 / Number(stats?.firing_seconds)),
+          duplicates: Number(stats?.duplicates),
+          lag_p99_ms: Math.round(Number(stats?.lag_p99)),
+        };
+      };
       for (const replicas of [1, 3]) {
         await sql`truncate timers`;
         await sql`insert into timers (key, kind, payload, scheduled_for, due_at, created_at)
@@ -449,35 +478,30 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
           select 'due:' || g, 'incident.refresh', jsonb_build_object('incidentId', gen_random_uuid()), now(), now(), now() from generate_series(1, 10000) g`;
         const t0 = Date.now();
         const bots = Array.from({ length: replicas }, () => startBot(env));
-        await until(
-          'all due timers fired',
-          async () => {
-            const [r] =
-              await sql`select count(*)::int as n from timers where key like 'due:%' and status = 'done'`;
-            return r?.n === 10000 ? true : undefined;
-          },
-          300_000,
-          200,
-        );
+        const cold = await fired('due');
         const seconds = (Date.now() - t0) / 1000;
-        const [stats] = await sql`select count(*) filter (where attempts > 1)::int as duplicates,
-          percentile_cont(0.99) within group (order by extract(epoch from finished_at - scheduled_for) * 1000) as lag_p99,
-          extract(epoch from max(finished_at) - min(finished_at)) as firing_seconds
-          from timers where key like 'due:%'`;
+        await Promise.all(bots.map((b) => b.ready()));
+        const cpuBefore = bots.map((b) => cpuMs(b.child.pid as number));
+        await sql`insert into timers (key, kind, payload, scheduled_for, due_at, created_at)
+          select 'hot:' || g, 'incident.refresh', jsonb_build_object('incidentId', gen_random_uuid()), now() + interval '2 seconds', now() + interval '2 seconds', now() from generate_series(1, 10000) g`;
+        const running = await fired('hot');
+        const cpu = bots.reduce((sum, b, i) => sum + cpuMs(b.child.pid as number) - (cpuBefore[i] ?? 0), 0);
         for (const b of bots) await b.kill('SIGTERM');
         for (const [i, b] of bots.entries()) {
           reportProfile(tag(`timers, replica ${i + 1} of ${replicas}`), b.profileDir, {
-            n: 10000 / replicas,
+            n: 20000 / replicas,
             unit: 'fire',
           });
         }
         timers[`replicas${replicas}`] = {
           fired: 10000,
           seconds_including_startup: +seconds.toFixed(1),
-          // From the first fire to the last: process start-up is not firing.
-          fires_per_s: Math.round(10000 / Number(stats?.firing_seconds)),
-          duplicates: stats?.duplicates,
-          lag_p99_ms: Math.round(Number(stats?.lag_p99)),
+          ...cold,
+          running_fires_per_s: running.fires_per_s,
+          running_duplicates: running.duplicates,
+          running_lag_p99_ms: running.lag_p99_ms,
+          // The replicas' own CPU (user + system, from /proc) while the running 10,000 fired.
+          running_cpu_ms_per_fire: +(cpu / 10000).toFixed(3),
         };
       }
       results.timers = timers;
@@ -568,11 +592,19 @@ async function main() {
   row('memory', 'peak RSS during declare / idle', ({ memory: m }) =>
     m ? `${m.peak_rss_mb} / ${m.idle_rss_mb} MB` : undefined,
   );
-  for (const r of ['replicas1', 'replicas3'])
-    row(`timers (${r})`, 'fires/s, duplicates, lag p99', ({ timers }) => {
-      const t = timers && !('note' in timers) ? timers[r] : undefined;
+  for (const r of ['replicas1', 'replicas3']) {
+    const of = (timers: Run['timers']) => (timers && !('note' in timers) ? timers[r] : undefined);
+    row(`timers (${r}, started after)`, 'fires/s, duplicates, lag p99', ({ timers }) => {
+      const t = of(timers);
       return t ? `${t.fires_per_s}/s, ${t.duplicates}, ${t.lag_p99_ms} ms` : undefined;
     });
+    row(`timers (${r}, running)`, 'fires/s, duplicates, lag p99; CPU per fire', ({ timers }) => {
+      const t = of(timers);
+      return t
+        ? `${t.running_fires_per_s}/s, ${t.running_duplicates}, ${t.running_lag_p99_ms} ms; ${t.running_cpu_ms_per_fire} ms`
+        : undefined;
+    });
+  }
   row('alerts (400 × 50 at 8)', 'accepted/s; answer p50 / p99', ({ alerts: x }) =>
     x ? `${x.accepted_per_s}/s; ${x.answer_p50_ms} / ${x.answer_p99_ms} ms` : undefined,
   );
