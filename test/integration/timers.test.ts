@@ -412,7 +412,14 @@ describe('job engine', () => {
     let aRuns = 0;
     let bRuns = 0;
     const a = engine(
-      [handle(t, { run: () => new Promise<void>((resolve) => void release.push(resolve), void aRuns++) })],
+      [
+        handle(t, {
+          run: () => {
+            aRuns++;
+            return new Promise<void>((resolve) => void release.push(resolve));
+          },
+        }),
+      ],
       { leaseMs: 300 },
     );
     const b = engine([handle(t, { run: async () => void bRuns++ })], { leaseMs: 300 });
