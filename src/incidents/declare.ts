@@ -1,12 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { sqlState } from '../db/client.js';
-import { type IncidentRow, incidentRoles, incidents, teamCounters } from '../db/schema.js';
+import { type IncidentRow, incidentRoles, incidents } from '../db/schema.js';
 import { codePoints, stripControl } from '../text.js';
 import { recordEvent } from '../timeline/timeline.js';
 import { SUMMARY_MAX, TITLE_MAX, USER_ID } from './model.js';
-import { channelName } from './naming.js';
-import { findIncidentByDeclareKey } from './queries.js';
+import { findIncident, findIncidentByDeclareKey } from './queries.js';
 import { planOnDeclare } from './reminders.js';
 import { scheduleSetup } from './setup.js';
 import type { IncidentDeps, Locked } from './unit-of-work.js';
@@ -69,8 +67,9 @@ export interface DeclareRequest extends DeclareFields {
 }
 
 /**
- * Declares an incident in one transaction: the next per-workspace number, the incident, its commander
- * role, the timeline, and the durable job that creates the channel, card and announcement. A second
+ * Declares an incident in one transaction: the incident, its commander role, the timeline, and the
+ * durable job that creates the channel, card and announcement; the next per-workspace number is taken as
+ * it commits. A second
  * call with the same declareKey (Slack retry, double click) returns the first incident unchanged.
  */
 export async function declareIncident(
@@ -87,7 +86,7 @@ export async function declareIncident(
   // No lookup first: a second copy (Slack retry, double click) fails the unique declare key at its first
   // statement and is answered below; the common case saves a round trip.
   try {
-    const incident = await deps.db.transaction(async (tx) => {
+    const id = await deps.db.transaction(async (tx) => {
       const now = deps.clock.now();
       const [inserted] = await tx
         .insert(incidents)
@@ -141,26 +140,13 @@ export async function declareIncident(
       await planOnDeclare(declared, deps.config);
       await deps.escalation.declared(declared);
       await options.alsoInTransaction?.(declared);
-      // The number comes last: the counter row's lock serialises the declarations of a workspace until
-      // commit, so it is held for two statements, not the whole transaction. A rollback gives the number
-      // back, so numbers stay gapless.
-      const [counter] = await tx
-        .insert(teamCounters)
-        .values({ teamId: req.teamId, lastNumber: 1 })
-        .onConflictDoUpdate({
-          target: teamCounters.teamId,
-          set: { lastNumber: sql`${teamCounters.lastNumber} + 1` },
-        })
-        .returning({ number: teamCounters.lastNumber });
-      const number = counter?.number ?? 1;
-      const [row] = await tx
-        .update(incidents)
-        .set({ number, channelName: channelName(deps.config.channelPrefix, number, req.title) })
-        .where(eq(incidents.id, inserted.id))
-        .returning();
-      if (!row) throw new Error('update returned no incident');
-      return row;
+      return inserted.id;
     });
+    // The number is taken as the transaction commits (a deferred trigger, drizzle/0010): the counter
+    // row's lock, which serialises a workspace's declarations, is held for the commit alone, not across
+    // round trips to this process. Read back now; the channel name follows from it when setup runs.
+    const incident = await findIncident(deps.db, id);
+    if (!incident) throw new Error('the declared incident is gone');
     return { incident, created: true };
   } catch (err) {
     // A second copy of one submission: its transaction rolled back; answer with the first one's incident.

@@ -197,13 +197,17 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
   }
 
   async function ensureChannel(incident: IncidentRow): Promise<IncidentRow> {
-    const candidates = [incident.channelName];
+    // A new incident has no name yet: the first is made from the number its declaration took, the same
+    // on every attempt, so only the names after it need recording before they are tried.
+    const first =
+      incident.channelName || channelName(deps.config.channelPrefix, incident.number, incident.title);
+    const candidates = [first];
     for (let n = 2; candidates.length < MAX_NAME_ATTEMPTS; n++) {
       const name = channelName(deps.config.channelPrefix, incident.number, incident.title, n);
       if (!candidates.includes(name)) candidates.push(name);
     }
     for (const name of candidates) {
-      if (name !== incident.channelName) {
+      if (name !== first) {
         // Record the name we are about to try first, so a retry after a crash checks this one.
         await db.update(incidents).set({ channelName: name }).where(eq(incidents.id, incident.id));
       }

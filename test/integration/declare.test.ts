@@ -37,7 +37,24 @@ describe('declareIncident', () => {
       ['T1', 2],
       ['T1', 3],
     ]);
-    expect(rows.map((r) => r.channelName)).toContain('inc-3-incident-3');
+    // The channel is named from the number when setup creates it (test/http/declare.test.ts).
+    expect(rows.map((r) => r.channelName)).toEqual(['', '', '', '']);
+  });
+
+  it('takes its number at commit: a declaration that rolls back leaves no gap', async () => {
+    const deps = incidentDeps(testDb().database.db, clock);
+    const first = await declareIncident(deps, request(1));
+    expect(first.incident.number).toBe(1);
+    await expect(
+      declareIncident(deps, request(2), {
+        alsoInTransaction: async () => {
+          throw new Error('the alert group is gone');
+        },
+      }),
+    ).rejects.toThrow('the alert group is gone');
+    const third = await declareIncident(deps, request(3));
+    expect(third.incident.number).toBe(2);
+    expect((await testDb().database.db.select().from(incidents)).map((r) => r.number).sort()).toEqual([1, 2]);
   });
 
   it('writes the incident, its commander role, its timeline and its setup job together', async () => {
