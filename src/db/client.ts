@@ -1,10 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -115,8 +112,15 @@ export function openPostgres(url: string, options: { max?: number; jobsMax?: num
 /** Embedded PostgreSQL (WASM) in one process: `dataDir` on disk, or in memory when undefined. */
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // Loaded only here: on PostgreSQL the embedded database's modules would cost 17 MB of RSS for nothing.
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
   // PGlite's WebAssembly heap holds PostgreSQL's shared buffers and never shrinks; the 128 MB default is
-  // sized for a server, and one team's incidents fit many times over in 16 MB.
+  // sized for a server, and one team's incidents fit many times over in 16 MB. (What else it costs, and
+  // why `npm start` runs with --liftoff-only: README, Performance.)
   const client = await PGlite.create(dataDir, {
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
   });
