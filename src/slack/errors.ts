@@ -49,10 +49,12 @@ export function guarded<A extends GuardedArgs>(
       user_id?: string;
       user?: { id?: string };
     };
-    const log = logger.child({
-      team_id: body.team_id ?? body.team?.id,
-      user_id: body.user_id ?? body.user?.id,
-    });
+    // Made only when something went wrong: a pino child per request showed in the ack profile.
+    const log = () =>
+      logger.child({
+        team_id: body.team_id ?? body.team?.id,
+        user_id: body.user_id ?? body.user?.id,
+      });
     let acked = false;
     const ack = (async (response?: never) => {
       acked = true;
@@ -61,7 +63,7 @@ export function guarded<A extends GuardedArgs>(
     try {
       await listener({ ...args, ack });
     } catch (err) {
-      const { message, blockId } = describeError(err, log, where);
+      const { message, blockId } = describeError(err, log(), where);
       const type = (args.body as { type?: string }).type;
       if (type === 'view_submission') {
         if (!acked) {
