@@ -274,15 +274,20 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
       kind: 'announcement',
       incident: snapshot,
     });
-    const recorded = db
-      .$with('recorded')
-      .as(
-        db
-          .update(incidents)
-          .set({ announcementChannelId: posted.channel, announcementTs: posted.ts, updatedAt: clock.now() })
-          .where(eq(incidents.id, incident.id))
-          .returning({ id: incidents.id }),
-      );
+    const recorded = db.$with('recorded').as(
+      db
+        .update(incidents)
+        // Settled here too, not only with the other steps: a retry after a crash in between would
+        // find the message (no second post) but record a second `announced` event.
+        .set({
+          announcementChannelId: posted.channel,
+          announcementTs: posted.ts,
+          announceSettled: true,
+          updatedAt: clock.now(),
+        })
+        .where(eq(incidents.id, incident.id))
+        .returning({ id: incidents.id }),
+    );
     const event: NewEvent = {
       incidentId: incident.id,
       kind: 'announced',
