@@ -13,7 +13,7 @@ interface Prepared<R> {
  * PostgreSQL's side is prepared already (postgres.js `prepare: true`). Inside a transaction the statement
  * must run on the transaction's connection, so there it is built as usual.
  */
-export function reusable<R>(
+function reusable<R>(
   name: string,
   query: (db: Db | Tx) => { prepare(name: string): Prepared<R> },
 ): (db: Db | Tx, values: Record<string, unknown>) => Promise<R> {

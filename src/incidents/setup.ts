@@ -1,4 +1,4 @@
-import { and, eq, isNull, ne } from 'drizzle-orm';
+import { and, eq, isNull, ne, type WithSubquery } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config/index.js';
@@ -135,6 +135,17 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
   }
 
   /**
+   * The CTEs that go beside `change` (a CTE changing the incident) so that one statement also records its
+   * timeline event and wakes the jobs waiting for setup, each only if the change was made.
+   */
+  const withEventAndWake = (change: WithSubquery, event: NewEvent) =>
+    [
+      change,
+      recordEventWith(db, change, event),
+      wakeWaitersWith(db, change, setupKey(event.incidentId), clock.now()),
+    ] as const;
+
+  /**
    * Records a step's result on the incident unless an earlier attempt already did (then keeps that one),
    * with its timeline event, in one transaction, and wakes the jobs waiting for it (a post for the channel,
    * a refresh for the card); returns the incident as stored.
@@ -154,11 +165,7 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
         .returning(),
     );
     const [row] = await db
-      .with(
-        recorded,
-        recordEventWith(db, recorded, event),
-        wakeWaitersWith(db, recorded, setupKey(incident.id), clock.now()),
-      )
+      .with(...withEventAndWake(recorded, event))
       .select()
       .from(recorded);
     return row ?? (await findIncident(db, incident.id)) ?? incident;
@@ -295,11 +302,7 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
       data: { channelId: posted.channel, ts: posted.ts },
     };
     await db
-      .with(
-        recorded,
-        recordEventWith(db, recorded, event),
-        wakeWaitersWith(db, recorded, setupKey(incident.id), clock.now()),
-      )
+      .with(...withEventAndWake(recorded, event))
       .select()
       .from(recorded);
   }
