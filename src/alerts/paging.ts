@@ -2,10 +2,10 @@ import { eq } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { Db } from '../db/client.js';
-import { expandTargets, onCallLookup } from '../escalation/pages.js';
-import { planEscalation, skipAhead, tierLabel } from '../escalation/plan.js';
+import { expandTargets, onCallLookup, waitForEarlierTiers } from '../escalation/pages.js';
+import { planEscalation, skipAhead, stepsBetween, tierLabel } from '../escalation/plan.js';
 import { postedBefore } from '../incidents/chat.js';
-import { handle, type JobBinding, scheduleOnce } from '../jobs/job.js';
+import { handle, type JobBinding, scheduleOnce, wakeWaiters } from '../jobs/job.js';
 import { groupChanged, scheduleSteps, shouldPage } from './changes.js';
 import type { AlertsChat } from './chat.js';
 import { alertKeys, pageJob, pageStepJob } from './jobs.js';
@@ -40,11 +40,15 @@ export function pagingJobs(deps: PagingDeps): JobBinding[] {
   };
   return [
     handle(pageStepJob, {
-      async run(p) {
+      async run(p, ctx) {
         const policy = deps.config.escalationPolicies[p.policy];
         const step = policy ? planEscalation(policy)[p.index] : undefined;
         const group = await findGroup(p.groupId);
         if (!group || !policy || !step || !stepStillDue(group, p, clock.now())) return;
+        const own = { type: pageStepJob, key: ctx.key, payload: p };
+        const earlier = (g: AlertGroupRow) =>
+          stepsBetween(g.escalationStep, p.index).map((i) => alertKeys.step(g.id, i));
+        if (await waitForEarlierTiers(db, own, earlier(group), clock.now())) return;
         // Slack first (user groups to people, schedules to who is on call), outside the lock; the lock
         // then checks again.
         const users = await expandTargets(chat, step.notify, onCallLookup(deps));
@@ -56,6 +60,7 @@ export function pagingJobs(deps: PagingDeps): JobBinding[] {
             .where(eq(alertGroups.id, p.groupId))
             .for('update');
           if (!locked || !stepStillDue(locked, p, now)) return;
+          if (await waitForEarlierTiers(tx, own, earlier(locked), now)) return;
           const [updated] = await tx
             .update(alertGroups)
             .set({ escalationStep: p.index + 1, updatedAt: now })
@@ -87,6 +92,7 @@ export function pagingJobs(deps: PagingDeps): JobBinding[] {
             );
           }
           await groupChanged(tx, updated ?? locked, now);
+          await wakeWaiters(tx, ctx.key, now);
         });
       },
     }),

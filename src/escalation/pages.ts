@@ -1,13 +1,23 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config/index.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { PermanentError, RetryableError, UserError } from '../errors.js';
 import { type IncidentChat, MESSAGE_MARKER } from '../incidents/chat.js';
 import { eventNotice, invite, post, refreshCard } from '../incidents/notify.js';
 import { findIncident } from '../incidents/queries.js';
 import { assertOpen, type IncidentDeps, type Locked, withIncident } from '../incidents/unit-of-work.js';
-import { handle, type JobBinding, jobKey, jobType, scheduleOnce } from '../jobs/job.js';
+import {
+  firstPending,
+  handle,
+  type JobBinding,
+  type JobKey,
+  type JobType,
+  jobKey,
+  jobType,
+  schedule,
+  scheduleOnce,
+} from '../jobs/job.js';
 import { SCHEDULE_TARGET_PREFIX } from '../oncall/model.js';
 import { whoIsOnCall } from '../oncall/queries.js';
 import type { TimelineData } from '../timeline/model.js';
@@ -79,6 +89,31 @@ export async function expandTargets(
     for (const u of members) if (u !== bot && !users.includes(u)) users.push(u);
   }
   return users;
+}
+
+/** How long at most a tier waiting for an earlier one sleeps before it looks again, should no wake come. */
+const TIER_WAIT_MAX_MS = 5000;
+
+/**
+ * Tiers page in order. A step finds the record saying which step is next; when that is an earlier one
+ * still to run (retrying after Slack failed it, or claimed beside this one because both fell due while
+ * the engine was behind), this step must neither page first nor pass it by, which would leave that
+ * tier unpaged. It schedules itself to run again after the earlier step (woken by it through
+ * `wakeWaiters`, or when the earlier step's next attempt is due) and returns true. An earlier step that
+ * will never run (cancelled, failed for good) does not hold it up. Waiting is a re-run of the job, not
+ * a failed attempt, so a long wait never parks it.
+ */
+export async function waitForEarlierTiers<P>(
+  db: Db | Tx,
+  own: { type: JobType<P>; key: JobKey; payload: P },
+  earlier: JobKey[],
+  now: Date,
+): Promise<boolean> {
+  const first = await firstPending(db, earlier);
+  if (!first) return false;
+  const dueAt = new Date(Math.min(first.dueAt.getTime(), now.getTime() + TIER_WAIT_MAX_MS));
+  await schedule(db, own.type, { key: own.key, payload: own.payload, dueAt, after: first.key }, now);
+  return true;
 }
 
 /** Records one page and schedules its channel post, its DMs and its invites, once each. */

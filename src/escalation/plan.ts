@@ -79,3 +79,7 @@ export function skipAhead(
   if (!step || !next || next.round !== step.round) return undefined;
   return { next, plan: reschedule(steps, index + 1, at) };
 }
+
+/** The indexes from `from` up to but not including `to`: the steps before `to` still to page. */
+export const stepsBetween = (from: number, to: number): number[] =>
+  Array.from({ length: Math.max(0, to - from) }, (_, n) => from + n);

@@ -13,10 +13,26 @@ import {
   updateIncident,
   withIncident,
 } from '../incidents/unit-of-work.js';
-import { cancelJobs, handle, type JobBinding, jobKey, jobKeyPrefix, jobType, schedule } from '../jobs/job.js';
+import {
+  cancelJobs,
+  handle,
+  type JobBinding,
+  jobKey,
+  jobKeyPrefix,
+  jobType,
+  schedule,
+  wakeWaiters,
+} from '../jobs/job.js';
 import { recordEvent } from '../timeline/timeline.js';
-import { expandTargets, onCallLookup, schedulePages } from './pages.js';
-import { type EscalationStep, planEscalation, reschedule, skipAhead, tierLabel } from './plan.js';
+import { expandTargets, onCallLookup, schedulePages, waitForEarlierTiers } from './pages.js';
+import {
+  type EscalationStep,
+  planEscalation,
+  reschedule,
+  skipAhead,
+  stepsBetween,
+  tierLabel,
+} from './plan.js';
 
 /**
  * Escalation policies at work: an incident whose severity names a policy pages it tier by tier, each
@@ -168,7 +184,7 @@ export interface StepDeps {
 export function stepJobs(deps: StepDeps): JobBinding[] {
   return [
     handle(stepJob, {
-      async run(p) {
+      async run(p, ctx) {
         const stillDue = (i: {
           status: string;
           acknowledgedAt: Date | null;
@@ -183,10 +199,15 @@ export function stepJobs(deps: StepDeps): JobBinding[] {
         const policy = deps.config.escalationPolicies[p.policy];
         const step = policy ? planEscalation(policy)[p.index] : undefined;
         if (!incident || !policy || !step || !stillDue(incident)) return;
+        const own = { type: stepJob, key: ctx.key, payload: p };
+        const earlier = (i: { escalationStep: number }) =>
+          stepsBetween(i.escalationStep, p.index).map((n) => stepKeys.step(p.incidentId, n));
+        if (await waitForEarlierTiers(deps.db, own, earlier(incident), deps.clock.now())) return;
         // Slack first, outside the lock; the lock then checks again that the step still applies.
         const users = await expandTargets(deps.chat, step.notify, onCallLookup(deps));
         await withIncident(deps, p.incidentId, async (l) => {
           if (!stillDue(l.incident)) return;
+          if (await waitForEarlierTiers(l.tx, own, earlier(l.incident), l.now)) return;
           await updateIncident(l, { escalationStep: p.index + 1 });
           const skip = users.length === 0 ? skipAhead(planEscalation(policy), p.index, l.now) : undefined;
           await scheduleSteps(l, p.policy, skip?.plan ?? []);
@@ -200,6 +221,7 @@ export function stepJobs(deps: StepDeps): JobBinding[] {
             actorId: p.by ?? null,
             ...(users.length === 0 ? { skippedTo: skip ? tierLabel(skip.next) : null } : {}),
           });
+          await wakeWaiters(l.tx, ctx.key, l.now);
         });
       },
     }),

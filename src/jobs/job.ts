@@ -1,4 +1,4 @@
-import { and, count, eq, isNull, like, lte, sql, type WithSubquery } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, like, lte, sql, type WithSubquery } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import type { Logger } from '../logger.js';
@@ -197,6 +197,21 @@ export async function countPending(db: Db | Tx, type: JobType<unknown>): Promise
     .from(timers)
     .where(and(eq(timers.status, 'pending'), eq(timers.kind, type.kind)));
   return row?.n ?? 0;
+}
+
+/** The first of these jobs (in the order given) still to run or running, and when it runs next. */
+export async function firstPending(
+  db: Db | Tx,
+  keys: JobKey[],
+): Promise<{ key: JobKey; dueAt: Date } | undefined> {
+  if (keys.length === 0) return undefined;
+  const rows = await db
+    .select({ key: timers.key, dueAt: timers.dueAt })
+    .from(timers)
+    .where(and(inArray(timers.key, keys), eq(timers.status, 'pending')));
+  const pending = new Map(rows.map((r) => [r.key, r.dueAt]));
+  const key = keys.find((k) => pending.has(k));
+  return key ? { key, dueAt: pending.get(key) as Date } : undefined;
 }
 
 /** Whether the job with this key is still to run (or running). */

@@ -161,6 +161,38 @@ describe('a route with an escalation policy', () => {
     expect(JSON.stringify(groupMessage('DiskFull')?.blocks)).not.toContain('Paging through');
   });
 
+  it('pages every tier once, in order, when tier 1 is still retrying as tier 2 falls due', async () => {
+    // Tier 1's user group cannot be read at first, so its step retries; by the time it runs again tier 2
+    // is due as well, and both are claimed together. Tier 2 must neither page first nor make tier 1's
+    // step think its turn has passed (which left tier 1 unpaged).
+    let failing = true;
+    slack.override('usergroups.users.list', () =>
+      failing ? { status: 500, body: { ok: false, error: 'internal_error' } } : undefined,
+    );
+    await fire('DiskFull', { instance: 'db-1' });
+    expect(pagesOf('U0ONCALL1')).toHaveLength(0);
+    failing = false;
+    // Tier 2 is woken by tier 1 as it pages: no time has to pass.
+    await tick(min(6));
+    for (const user of ['U0ONCALL1', 'U0ONCALL2', 'U0TIER2AA']) expect(pagesOf(user)).toHaveLength(1);
+    const dmOrder = slack.messages.filter((m) => m.text.startsWith('📟 Paged:')).map((m) => m.channel);
+    expect(dmOrder.indexOf(dmChannelOf('U0TIER2AA'))).toBeGreaterThan(
+      dmOrder.indexOf(dmChannelOf('U0ONCALL1')),
+    );
+    // The thread tells both, tier 1 first (paced at one post a second, so it may carry them in one).
+    await tick(5000);
+    const thread = slack.messages
+      .filter((m) => m.channel === 'C0ALERTS' && m.thread_ts)
+      .map((m) => m.text)
+      .join('\n');
+    expect(thread.match(/Paged tier \d: [^\n]*/g)).toEqual([
+      'Paged tier 1: <@U0ONCALL1>, <@U0ONCALL2>',
+      'Paged tier 2: <@U0TIER2AA>',
+    ]);
+    expect(await group('DiskFull')).toMatchObject({ escalationStep: 2 });
+    expect(await steps()).toEqual(['done', 'done']);
+  });
+
   it('stops when PagerDuty says acknowledge, when the group resolves, and while it is silenced', async () => {
     // A PagerDuty trigger with severity critical takes the paging route too.
     await pagerDuty({

@@ -184,6 +184,24 @@ describe('escalation', () => {
     expect(pending.map((t) => t.key.split(':').slice(2).join(':'))).toEqual(['postmortem']);
   });
 
+  it('pages every tier once, in order, when tier 1 is still retrying as tier 2 falls due', async () => {
+    // Tier 1's user group cannot be read at first, so its step retries; when it runs again tier 2 is due
+    // too and both are claimed together. Tier 2 waits for tier 1 rather than pass it by.
+    let failing = true;
+    slack.override('usergroups.users.list', () =>
+      failing ? { status: 500, body: { ok: false, error: 'internal_error' } } : undefined,
+    );
+    await declare({ severity: 'SEV1' });
+    expect(pagesOf('U0ONCALL1')).toHaveLength(0);
+    failing = false;
+    // Tier 2 is woken by tier 1 as it pages: no time has to pass.
+    await tick(min(6));
+    for (const user of ['U0ONCALL1', 'U0ONCALL2', 'U0TIER2AA']) expect(pagesOf(user)).toHaveLength(1);
+    const paged = channelTexts().filter((t) => t.startsWith('📟 Paged tier'));
+    expect(paged).toEqual(['📟 Paged tier 1: <@U0ONCALL1>, <@U0ONCALL2>', '📟 Paged tier 2: <@U0TIER2AA>']);
+    expect(await incident()).toMatchObject({ escalationStep: 2 });
+  });
+
   it('sends each page once even when Slack applied a DM whose answer was lost', async () => {
     slack.override('chat.postMessage', (args, nth) => {
       if (
