@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type postgres from 'postgres';
 import { describe, expect } from 'vitest';
@@ -22,8 +22,13 @@ describe('webhooks as a process', () => {
   itWithServer(
     'kill -9 mid-delivery: after the restart every group opened before the kill is delivered, ids kept',
     async () => {
-      // A slow receiver: deliveries are in flight when the process dies.
+      // A slow receiver that, before the kill, answers only the first few deliveries and holds the rest
+      // unanswered: however fast the bot sends, deliveries are in flight when the process dies.
       const received: { id: string; group: number }[] = [];
+      let holding = true;
+      /** Every request, answered or not: a delivery sent again must carry the id it had. */
+      const arrivals: { id: string; group: number }[] = [];
+      const held: ServerResponse[] = [];
       const receiver: Server = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
@@ -31,8 +36,14 @@ describe('webhooks as a process', () => {
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
             data: { alert_group: { id: number } };
           };
+          const delivery = { id: String(req.headers['webhook-id']), group: body.data.alert_group.id };
+          arrivals.push(delivery);
+          if (holding && arrivals.length > 8) {
+            held.push(res);
+            return;
+          }
           setTimeout(() => {
-            received.push({ id: String(req.headers['webhook-id']), group: body.data.alert_group.id });
+            received.push(delivery);
             res.writeHead(200).end();
           }, 150);
         });
@@ -66,9 +77,17 @@ webhooks:
         await res.text();
         expect(res.status).toBe(202);
       });
-      await until('some deliveries done', () => (received.length >= 5 ? true : undefined), 60_000);
+      await until(
+        'some deliveries done and more in flight',
+        () => (received.length >= 5 && held.length > 0 ? true : undefined),
+        60_000,
+      );
       await first.kill('SIGKILL');
       const before = received.length;
+      const inFlight = held.length;
+      // What was in flight died with the process; from now on every delivery is answered.
+      holding = false;
+      for (const res of held.splice(0)) res.destroy();
 
       const second = start();
       await second.ready();
@@ -89,12 +108,12 @@ webhooks:
       expect(before).toBeLessThan(60);
       // Each group's webhook has one id, however often it was sent.
       const idsByGroup = new Map<number, Set<string>>();
-      for (const r of received) idsByGroup.set(r.group, (idsByGroup.get(r.group) ?? new Set()).add(r.id));
+      for (const r of arrivals) idsByGroup.set(r.group, (idsByGroup.get(r.group) ?? new Set()).add(r.id));
       expect([...idsByGroup.values()].every((ids) => ids.size === 1)).toBe(true);
       const [deliveries] = await db`select count(*)::int as n from webhook_deliveries`;
       expect(deliveries?.n).toBe(60);
       console.log(
-        `[measure] webhooks crash: ${before} of 60 delivered before kill -9; ${received.length} requests in all, ${received.length - 60} repeated with their id`,
+        `[measure] webhooks crash: ${before} of 60 answered before kill -9, ${inFlight} left in flight; ${arrivals.length} requests in all, one id per group`,
       );
     },
     240_000,
