@@ -133,6 +133,10 @@ export interface SoakSample {
   t_s: number;
   rss_mb: number;
   heap_mb: number | null;
+  /** V8's whole heap as reserved (used plus free pages): with external memory, what RSS owes to JavaScript. */
+  heap_total_mb: number | null;
+  /** Memory held outside the V8 heap by JavaScript objects (Buffers, ArrayBuffers). */
+  external_mb: number | null;
   jobs_due: number | null;
   jobs_oldest_due_lag_s: number | null;
   open_incidents: number | null;
@@ -173,6 +177,8 @@ export interface SoakResult {
   slowest: { t_s: number; kind: SoakKind; what: string; ms: number }[];
   rss_mb: Point;
   heap_mb: Point;
+  heap_total_mb: Point;
+  external_mb: Point;
   /** Evidence that the requests did something, counted over the whole run (warm-up included). */
   work: {
     incidents_declared: number;
@@ -768,11 +774,14 @@ export async function soak(options: {
       const m = (name: string) => metrics.get(`incident_bot_${name}`);
       const openIncidents = [...metrics].filter(([k]) => k.startsWith('incident_bot_open_incidents{'));
       const heap = m('nodejs_heap_size_used_bytes');
+      const mb = (bytes: number | undefined) => (bytes === undefined ? null : round1(bytes / 1024 / 1024));
       const lag = m('nodejs_eventloop_lag_p99_seconds');
       return {
         t_s: Math.round((performance.now() - t0) / 1000),
         rss_mb: rssMb(pid),
-        heap_mb: heap === undefined ? null : round1(heap / 1024 / 1024),
+        heap_mb: mb(heap),
+        heap_total_mb: mb(m('nodejs_heap_size_total_bytes')),
+        external_mb: mb(m('nodejs_external_memory_bytes')),
         jobs_due: m('jobs_due') ?? null,
         jobs_oldest_due_lag_s: m('jobs_oldest_due_lag_seconds') ?? null,
         open_incidents: metrics.size ? openIncidents.reduce((s, [, v]) => s + v, 0) : null,
@@ -968,6 +977,8 @@ export async function soak(options: {
         .map((l) => ({ t_s: round1(l.at / 1000), kind: l.kind, what: l.detail, ms: Math.round(l.ms) })),
       rss_mb: rss,
       heap_mb: heap,
+      heap_total_mb: point((x) => x.heap_total_mb),
+      external_mb: point((x) => x.external_mb),
       work: {
         incidents_declared: declared,
         cards_pinned: slack.pins.length - pinsBefore,
@@ -1062,7 +1073,9 @@ export function formatSoak(r: SoakResult): string {
   lines.push('| --- | --- | --- | --- | --- |');
   for (const [name, p] of [
     ['RSS MB', r.rss_mb],
-    ['heap MB', r.heap_mb],
+    ['heap MB (used)', r.heap_mb],
+    ['heap MB (reserved)', r.heap_total_mb],
+    ['external MB', r.external_mb],
   ] as const)
     lines.push(`| ${name} | ${v(p.start)} | ${v(p.middle)} | ${v(p.end)} | ${v(p.after_idle)} |`);
   lines.push('');
