@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { sqlState } from '../db/client.js';
 import { type IncidentRow, incidentRoles, incidents } from '../db/schema.js';
 import { codePoints, stripControl } from '../text.js';
 import { recordEvent } from '../timeline/timeline.js';
@@ -83,77 +82,75 @@ export async function declareIncident(
     alsoInTransaction?: (l: Locked) => Promise<void>;
   } = {},
 ): Promise<{ incident: IncidentRow; created: boolean }> {
-  // No lookup first: a second copy (Slack retry, double click) fails the unique declare key at its first
-  // statement and is answered below; the common case saves a round trip.
-  try {
-    const id = await deps.db.transaction(async (tx) => {
-      const now = deps.clock.now();
-      const [inserted] = await tx
-        .insert(incidents)
-        .values({
-          teamId: req.teamId,
-          number: 0,
-          title: req.title,
-          summary: req.summary,
-          severity: req.severity,
-          isPrivate: req.isPrivate,
-          isTest: req.isTest,
-          reporterId: req.reporterId,
-          sourceChannelId: req.sourceChannelId,
-          declareKey: req.declareKey,
-          channelName: '',
-          declaredAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      if (!inserted) throw new Error('insert returned no incident');
+  // No lookup first: a second copy (Slack retry, double click) inserts nothing at its first statement (the
+  // unique declare key; a copy racing the first waits for its commit) and is answered with the first's
+  // incident; the common case saves a round trip, and no copy leaves an error in the server's log.
+  const id = await deps.db.transaction(async (tx) => {
+    const now = deps.clock.now();
+    const [inserted] = await tx
+      .insert(incidents)
+      .values({
+        teamId: req.teamId,
+        number: 0,
+        title: req.title,
+        summary: req.summary,
+        severity: req.severity,
+        isPrivate: req.isPrivate,
+        isTest: req.isTest,
+        reporterId: req.reporterId,
+        sourceChannelId: req.sourceChannelId,
+        declareKey: req.declareKey,
+        channelName: '',
+        declaredAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing({ target: [incidents.teamId, incidents.declareKey] })
+      .returning();
+    if (!inserted) return undefined;
+    await recordEvent(tx, {
+      incidentId: inserted.id,
+      kind: 'declared',
+      actorId: req.reporterId,
+      at: now,
+      data: { title: req.title, severity: req.severity, private: req.isPrivate, test: req.isTest },
+    });
+    if (req.commanderId) {
+      await tx.insert(incidentRoles).values({
+        incidentId: inserted.id,
+        role: 'commander',
+        userId: req.commanderId,
+        assignedBy: req.reporterId,
+        assignedAt: now,
+      });
       await recordEvent(tx, {
         incidentId: inserted.id,
-        kind: 'declared',
+        kind: 'role_assigned',
         actorId: req.reporterId,
         at: now,
-        data: { title: req.title, severity: req.severity, private: req.isPrivate, test: req.isTest },
+        data: { role: 'commander', userId: req.commanderId },
       });
-      if (req.commanderId) {
-        await tx.insert(incidentRoles).values({
-          incidentId: inserted.id,
-          role: 'commander',
-          userId: req.commanderId,
-          assignedBy: req.reporterId,
-          assignedAt: now,
-        });
-        await recordEvent(tx, {
-          incidentId: inserted.id,
-          kind: 'role_assigned',
-          actorId: req.reporterId,
-          at: now,
-          data: { role: 'commander', userId: req.commanderId },
-        });
-      }
-      await scheduleSetup(tx, inserted.id, now);
-      const declared: Locked = {
-        tx,
-        incident: inserted,
-        roles: req.commanderId ? { commander: req.commanderId } : {},
-        now,
-      };
-      await planOnDeclare(declared, deps.config);
-      await deps.escalation.declared(declared);
-      await options.alsoInTransaction?.(declared);
-      return inserted.id;
-    });
-    // The number is taken as the transaction commits (a deferred trigger, drizzle/0010): the counter
-    // row's lock, which serialises a workspace's declarations, is held for the commit alone, not across
-    // round trips to this process. Read back now; the channel name follows from it when setup runs.
-    const incident = await findIncident(deps.db, id);
-    if (!incident) throw new Error('the declared incident is gone');
-    return { incident, created: true };
-  } catch (err) {
-    // A second copy of one submission: its transaction rolled back; answer with the first one's incident.
-    if (sqlState(err) === '23505') {
-      const winner = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
-      if (winner) return { incident: winner, created: false };
     }
-    throw err;
+    await scheduleSetup(tx, inserted.id, now);
+    const declared: Locked = {
+      tx,
+      incident: inserted,
+      roles: req.commanderId ? { commander: req.commanderId } : {},
+      now,
+    };
+    await planOnDeclare(declared, deps.config);
+    await deps.escalation.declared(declared);
+    await options.alsoInTransaction?.(declared);
+    return inserted.id;
+  });
+  if (id === undefined) {
+    const first = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
+    if (!first) throw new Error('the declaration this one repeats is gone');
+    return { incident: first, created: false };
   }
+  // The number is taken as the transaction commits (a deferred trigger, drizzle/0010): the counter row's
+  // lock, which serialises a workspace's declarations, is held for the commit alone, not across round
+  // trips to this process. Read back now; the channel name follows from it when setup runs.
+  const incident = await findIncident(deps.db, id);
+  if (!incident) throw new Error('the declared incident is gone');
+  return { incident, created: true };
 }
