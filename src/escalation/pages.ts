@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { Db, Tx } from '../db/client.js';
 import { PermanentError, RetryableError, UserError } from '../errors.js';
-import { type IncidentChat, MESSAGE_MARKER } from '../incidents/chat.js';
+import { type IncidentChat, MESSAGE_MARKER, postedBefore } from '../incidents/chat.js';
 import { eventNotice, invite, post, refreshCard } from '../incidents/notify.js';
 import { findIncident } from '../incidents/queries.js';
 import { assertOpen, type IncidentDeps, type Locked, withIncident } from '../incidents/unit-of-work.js';
@@ -227,10 +227,9 @@ export function pageJobs(deps: PageDeps): JobBinding[] {
         if (!incident || incident.status === 'resolved') return;
         const dm = await deps.chat.openDm(p.userId);
         const marker = { type: MESSAGE_MARKER.page, id: ctx.key };
-        const sent =
-          ctx.attempt > 1
-            ? await deps.chat.findMarked(dm, marker, ctx.createdAt).catch(() => undefined)
-            : undefined;
+        // A failure to look that may pass (a rate limit, a 500) retries the job rather than risk a second
+        // DM; only a lookup Slack refuses for good (no history access) means posting again.
+        const sent = await postedBefore(deps.chat, ctx.attempt, dm, marker, ctx.createdAt);
         const event =
           'eventId' in p
             ? p.eventId

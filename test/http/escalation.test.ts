@@ -184,6 +184,34 @@ describe('escalation', () => {
     expect(pending.map((t) => t.key.split(':').slice(2).join(':'))).toEqual(['postmortem']);
   });
 
+  it('sends a page once when, on the retry, Slack fails the look for the first copy for a while', async () => {
+    // The first DM is applied but its answer lost; the retry's look for it then fails with a 500. Taking
+    // that as "not sent" posted the page a second time; the look is tried again instead.
+    slack.override('chat.postMessage', (args) => {
+      if (args.channel !== dmChannelOf('U0ONCALL1') || slack.messages.some((m) => m.channel === args.channel))
+        return undefined;
+      slack.messages.push({
+        channel: String(args.channel),
+        ts: '1700000001.000001',
+        text: String(args.text),
+        blocks: args.blocks,
+        metadata: args.metadata as never,
+      });
+      return { status: 500, body: { ok: false } };
+    });
+    slack.override('conversations.history', (args, nth) =>
+      args.channel === dmChannelOf('U0ONCALL1') && nth <= 2
+        ? { status: 500, body: { ok: false } }
+        : undefined,
+    );
+    await declare({ severity: 'SEV1' });
+    for (let i = 0; i < 5; i++) await tick(min(1)); // the retries, each after its backoff
+    expect(pagesOf('U0ONCALL1')).toHaveLength(1);
+    expect(pagesOf('U0ONCALL2')).toHaveLength(1);
+    // It did look again, past the two failures.
+    expect(slack.callsTo('conversations.history').length).toBeGreaterThan(2);
+  });
+
   it('pages every tier once, in order, when tier 1 is still retrying as tier 2 falls due', async () => {
     // Tier 1's user group cannot be read at first, so its step retries; when it runs again tier 2 is due
     // too and both are claimed together. Tier 2 waits for tier 1 rather than pass it by.
