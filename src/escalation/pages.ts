@@ -98,10 +98,12 @@ const TIER_WAIT_MAX_MS = 5000;
  * Tiers page in order. A step finds the record saying which step is next; when that is an earlier one
  * still to run (retrying after Slack failed it, or claimed beside this one because both fell due while
  * the engine was behind), this step must neither page first nor pass it by, which would leave that
- * tier unpaged. It schedules itself to run again after the earlier step (woken by it through
- * `wakeWaiters`, or when the earlier step's next attempt is due) and returns true. An earlier step that
- * will never run (cancelled, failed for good) does not hold it up. Waiting is a re-run of the job, not
- * a failed attempt, so a long wait never parks it.
+ * tier unpaged. It schedules itself to run again after the earlier step and returns true: the earlier
+ * step wakes it through `wakeWaiters` when it pages; should that wake come while this run is still
+ * finishing, it looks again when the earlier step is next due or 5 s on, whichever is sooner (plus the
+ * engine's fallback for waiting jobs). An earlier step that will never run (cancelled, failed for good)
+ * does not hold it up. Waiting is a re-run of the job, not a failed attempt, so a long wait never parks
+ * it.
  */
 export async function waitForEarlierTiers<P>(
   db: Db | Tx,
