@@ -45,10 +45,9 @@ export function pagingJobs(deps: PagingDeps): JobBinding[] {
         const step = policy ? planEscalation(policy)[p.index] : undefined;
         const group = await findGroup(p.groupId);
         if (!group || !policy || !step || !stepStillDue(group, p, clock.now())) return;
-        const own = { type: pageStepJob, key: ctx.key, payload: p };
         const earlier = (g: AlertGroupRow) =>
           stepsBetween(g.escalationStep, p.index).map((i) => alertKeys.step(g.id, i));
-        if (await waitForEarlierTiers(db, own, earlier(group), clock.now())) return;
+        if (await waitForEarlierTiers(db, ctx, earlier(group), clock.now())) return;
         // Slack first (user groups to people, schedules to who is on call), outside the lock; the lock
         // then checks again.
         const users = await expandTargets(chat, step.notify, onCallLookup(deps));
@@ -60,7 +59,7 @@ export function pagingJobs(deps: PagingDeps): JobBinding[] {
             .where(eq(alertGroups.id, p.groupId))
             .for('update');
           if (!locked || !stepStillDue(locked, p, now)) return;
-          if (await waitForEarlierTiers(tx, own, earlier(locked), now)) return;
+          if (await waitForEarlierTiers(tx, ctx, earlier(locked), now)) return;
           const [updated] = await tx
             .update(alertGroups)
             .set({ escalationStep: p.index + 1, updatedAt: now })

@@ -11,11 +11,10 @@ import {
   firstPending,
   handle,
   type JobBinding,
+  type JobContext,
   type JobKey,
-  type JobType,
   jobKey,
   jobType,
-  schedule,
   scheduleOnce,
 } from '../jobs/job.js';
 import { SCHEDULE_TARGET_PREFIX } from '../oncall/model.js';
@@ -98,23 +97,23 @@ const TIER_WAIT_MAX_MS = 5000;
  * Tiers page in order. A step finds the record saying which step is next; when that is an earlier one
  * still to run (retrying after Slack failed it, or claimed beside this one because both fell due while
  * the engine was behind), this step must neither page first nor pass it by, which would leave that
- * tier unpaged. It schedules itself to run again after the earlier step and returns true: the earlier
- * step wakes it through `wakeWaiters` when it pages; should that wake come while this run is still
- * finishing, it looks again when the earlier step is next due or 5 s on, whichever is sooner (plus the
- * engine's fallback for waiting jobs). An earlier step that will never run (cancelled, failed for good)
- * does not hold it up. Waiting is a re-run of the job, not a failed attempt, so a long wait never parks
- * it.
+ * tier unpaged. It asks for one more run of itself after the earlier step (`ctx.runAgain`, fenced by its
+ * lease, so a re-plan that happened meanwhile stands) and returns true: the earlier step wakes it
+ * through `wakeWaiters` when it pages; should that wake come while this run is still finishing, it looks
+ * again when the earlier step is next due or 5 s on, whichever is sooner (plus the engine's fallback for
+ * waiting jobs). An earlier step that will never run (cancelled, failed for good) does not hold it up.
+ * Waiting is a re-run of the job, not a failed attempt, so a long wait never parks it.
  */
-export async function waitForEarlierTiers<P>(
+export async function waitForEarlierTiers(
   db: Db | Tx,
-  own: { type: JobType<P>; key: JobKey; payload: P },
+  ctx: Pick<JobContext, 'runAgain'>,
   earlier: JobKey[],
   now: Date,
 ): Promise<boolean> {
   const first = await firstPending(db, earlier);
   if (!first) return false;
-  const dueAt = new Date(Math.min(first.dueAt.getTime(), now.getTime() + TIER_WAIT_MAX_MS));
-  await schedule(db, own.type, { key: own.key, payload: own.payload, dueAt, after: first.key }, now);
+  const at = new Date(Math.min(first.dueAt.getTime(), now.getTime() + TIER_WAIT_MAX_MS));
+  await ctx.runAgain(at, { after: first.key });
   return true;
 }
 

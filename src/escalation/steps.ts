@@ -199,15 +199,14 @@ export function stepJobs(deps: StepDeps): JobBinding[] {
         const policy = deps.config.escalationPolicies[p.policy];
         const step = policy ? planEscalation(policy)[p.index] : undefined;
         if (!incident || !policy || !step || !stillDue(incident)) return;
-        const own = { type: stepJob, key: ctx.key, payload: p };
         const earlier = (i: { escalationStep: number }) =>
           stepsBetween(i.escalationStep, p.index).map((n) => stepKeys.step(p.incidentId, n));
-        if (await waitForEarlierTiers(deps.db, own, earlier(incident), deps.clock.now())) return;
+        if (await waitForEarlierTiers(deps.db, ctx, earlier(incident), deps.clock.now())) return;
         // Slack first, outside the lock; the lock then checks again that the step still applies.
         const users = await expandTargets(deps.chat, step.notify, onCallLookup(deps));
         await withIncident(deps, p.incidentId, async (l) => {
           if (!stillDue(l.incident)) return;
-          if (await waitForEarlierTiers(l.tx, own, earlier(l.incident), l.now)) return;
+          if (await waitForEarlierTiers(l.tx, ctx, earlier(l.incident), l.now)) return;
           await updateIncident(l, { escalationStep: p.index + 1 });
           const skip = users.length === 0 ? skipAhead(planEscalation(policy), p.index, l.now) : undefined;
           await scheduleSteps(l, p.policy, skip?.plan ?? []);

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { JobBinding, JobContext, JobKey } from './job.js';
+import { type JobBinding, type JobContext, type JobKey, WAIT_FALLBACK_MS } from './job.js';
 import { type JobRow, timers } from './table.js';
 
 /**
@@ -394,6 +394,13 @@ export class JobEngine {
       now: () => clock.now(),
       get log() {
         return log();
+      },
+      async runAgain(at, options) {
+        const when = options?.after ? at.getTime() + WAIT_FALLBACK_MS : at.getTime();
+        await db
+          .update(timers)
+          .set({ rerunAt: new Date(when), waitingFor: options?.after ?? null })
+          .where(mine);
       },
     };
     try {

@@ -234,6 +234,13 @@ export interface JobContext {
   now(): Date;
   /** Carries job_kind, job_key and, when the payload names one, incident_id. */
   log: Logger;
+  /**
+   * One more run of this job after this one ends: at `at`, or with `after` when that job wakes it
+   * (`wakeWaiters`), `WAIT_FALLBACK_MS` after `at` at the latest. Fenced by this run's lease: a job that
+   * was cancelled or re-planned meanwhile keeps what the re-plan said, never this run's payload or time.
+   * The next run counts its attempts afresh: waiting is not failing.
+   */
+  runAgain(at: Date, options?: { after?: JobKey }): Promise<void>;
 }
 
 export interface JobHandler<P> {

@@ -192,6 +192,66 @@ describe('job engine', () => {
     expect(await wakeWaiters(db(), awaited, clock.now())).toBe(0);
   });
 
+  it('runs a job once more when it asks (runAgain), woken by the job it waits for, unless it was re-planned meanwhile', async () => {
+    const runs: { key: string; n: unknown; attempt: number }[] = [];
+    const awaited = jobKey('incident', 2, 'tier-1');
+    let replanWhileRunning = false;
+    const e = engine([
+      handle(t, {
+        run: async (p, ctx) => {
+          runs.push({ key: ctx.key, n: (p as { n?: unknown }).n, attempt: ctx.attempt });
+          if (runs.length > 1 && !replanWhileRunning) return;
+          if (replanWhileRunning) {
+            // Cancelled and planned afresh (a new payload, a minute on) while this run goes on.
+            await cancelJobs(db(), jobKeyPrefix('waiter'), clock.now());
+            await schedule(
+              db(),
+              t,
+              {
+                key: jobKey('waiter', 'b'),
+                dueAt: new Date(clock.now().getTime() + 60_000),
+                payload: { n: 'new' },
+              },
+              clock.now(),
+            );
+          }
+          await ctx.runAgain(clock.now(), { after: awaited });
+        },
+      }),
+    ]);
+    await schedule(
+      db(),
+      t,
+      { key: jobKey('waiter', 'a'), dueAt: clock.now(), payload: { n: 1 } },
+      clock.now(),
+    );
+    await e.drain();
+    // It asked to run again after `awaited`: pending, waiting, its attempts counted afresh.
+    expect(await rowByKey('waiter:a')).toMatchObject({ status: 'pending', waitingFor: awaited, attempts: 0 });
+    expect(runs).toHaveLength(1);
+    expect(await wakeWaiters(db(), awaited, clock.now())).toBe(1);
+    await e.drain();
+    expect(runs.map((r) => [r.key, r.n, r.attempt])).toEqual([
+      ['waiter:a', 1, 1],
+      ['waiter:a', 1, 1],
+    ]);
+    expect(await rowByKey('waiter:a')).toMatchObject({ status: 'done', waitingFor: null });
+
+    // Fenced by the lease: a re-plan while it runs stands, with its payload and its time.
+    replanWhileRunning = true;
+    await schedule(
+      db(),
+      t,
+      { key: jobKey('waiter', 'b'), dueAt: clock.now(), payload: { n: 'old' } },
+      clock.now(),
+    );
+    await e.drain();
+    replanWhileRunning = false;
+    const replanned = await rowByKey('waiter:b');
+    expect(replanned).toMatchObject({ status: 'pending', waitingFor: null, payload: { n: 'new' } });
+    expect(replanned?.dueAt.getTime()).toBe(clock.now().getTime() + 60_000);
+  });
+
   it('refuses two handlers for one job kind', () => {
     const noop: JobHandler<object> = { run: async () => {} };
     expect(() => engine([handle(t, noop), handle(t, noop)])).toThrow(/job kind "t" has two handlers/);
