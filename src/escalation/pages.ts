@@ -8,13 +8,13 @@ import { eventNotice, invite, post, refreshCard } from '../incidents/notify.js';
 import { findIncident } from '../incidents/queries.js';
 import { assertOpen, type IncidentDeps, type Locked, withIncident } from '../incidents/unit-of-work.js';
 import {
-  firstPending,
   handle,
   type JobBinding,
   type JobContext,
   type JobKey,
   jobKey,
   jobType,
+  pendingJobs,
   scheduleOnce,
 } from '../jobs/job.js';
 import { SCHEDULE_TARGET_PREFIX } from '../oncall/model.js';
@@ -92,6 +92,12 @@ export async function expandTargets(
 
 /** How long at most a tier waiting for an earlier one sleeps before it looks again, should no wake come. */
 const TIER_WAIT_MAX_MS = 5000;
+/**
+ * A tier stops waiting for an earlier one that has failed this many attempts (Slack failing its user
+ * group, say): with the engine's backoff that is a few seconds, and a tier that keeps failing must not
+ * hold the escalation back for the hour its retries can take.
+ */
+const WAIT_FOR_FAILING_TIER = 3;
 
 /**
  * Tiers page in order. A step finds the record saying which step is next; when that is an earlier one
@@ -101,8 +107,10 @@ const TIER_WAIT_MAX_MS = 5000;
  * lease, so a re-plan that happened meanwhile stands) and returns true: the earlier step wakes it
  * through `wakeWaiters` when it pages; should that wake come while this run is still finishing, it looks
  * again when the earlier step is next due or 5 s on, whichever is sooner (plus the engine's fallback for
- * waiting jobs). An earlier step that will never run (cancelled, failed for good) does not hold it up.
- * Waiting is a re-run of the job, not a failed attempt, so a long wait never parks it.
+ * waiting jobs). Waiting is a re-run of the job, not a failed attempt, so a long wait never parks it.
+ * An earlier step that will never run (cancelled, failed for good) does not hold it up, and neither does
+ * one that has failed `WAIT_FOR_FAILING_TIER` attempts: this tier then pages on time, and the failing one
+ * finds its turn passed should it get through later (its failures are in the log).
  */
 export async function waitForEarlierTiers(
   db: Db | Tx,
@@ -110,7 +118,7 @@ export async function waitForEarlierTiers(
   earlier: JobKey[],
   now: Date,
 ): Promise<boolean> {
-  const first = await firstPending(db, earlier);
+  const first = (await pendingJobs(db, earlier)).find((j) => j.failures < WAIT_FOR_FAILING_TIER);
   if (!first) return false;
   const at = new Date(Math.min(first.dueAt.getTime(), now.getTime() + TIER_WAIT_MAX_MS));
   await ctx.runAgain(at, { after: first.key });

@@ -199,19 +199,28 @@ export async function countPending(db: Db | Tx, type: JobType<unknown>): Promise
   return row?.n ?? 0;
 }
 
-/** The first of these jobs (in the order given) still to run or running, and when it runs next. */
-export async function firstPending(
+/**
+ * Those of these jobs still to run or running, in the order given: when each runs next, and how many
+ * attempts it has failed so far (a job retrying after errors is backing off; one running for the first
+ * time has failed none).
+ */
+export async function pendingJobs(
   db: Db | Tx,
   keys: JobKey[],
-): Promise<{ key: JobKey; dueAt: Date } | undefined> {
-  if (keys.length === 0) return undefined;
+): Promise<{ key: JobKey; dueAt: Date; failures: number }[]> {
+  if (keys.length === 0) return [];
   const rows = await db
-    .select({ key: timers.key, dueAt: timers.dueAt })
+    .select({ key: timers.key, dueAt: timers.dueAt, attempts: timers.attempts, lastError: timers.lastError })
     .from(timers)
     .where(and(inArray(timers.key, keys), eq(timers.status, 'pending')));
-  const pending = new Map(rows.map((r) => [r.key, r.dueAt]));
-  const key = keys.find((k) => pending.has(k));
-  return key ? { key, dueAt: pending.get(key) as Date } : undefined;
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  return keys.flatMap((key) => {
+    const row = byKey.get(key);
+    if (!row) return [];
+    // A failed attempt leaves its error; the attempt running now (if any) has not failed yet.
+    const failures = row.lastError === null ? 0 : row.attempts;
+    return [{ key, dueAt: row.dueAt, failures }];
+  });
 }
 
 /** Whether the job with this key is still to run (or running). */

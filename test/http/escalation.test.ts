@@ -184,6 +184,22 @@ describe('escalation', () => {
     expect(pending.map((t) => t.key.split(':').slice(2).join(':'))).toEqual(['postmortem']);
   });
 
+  it('does not let a tier that keeps failing hold the next one back', async () => {
+    // Tier 1's user group cannot be read at all: its step retries with growing backoff for an hour. Tier 2
+    // waits for it only while it has failed fewer than three times, then pages on its own time.
+    slack.override('usergroups.users.list', () => ({
+      status: 500,
+      body: { ok: false, error: 'internal_error' },
+    }));
+    await declare({ severity: 'SEV1' });
+    for (let i = 0; i < 4; i++) await tick(min(1));
+    expect(pagesOf('U0TIER2AA')).toHaveLength(0);
+    await tick(min(1)); // tier 2's five minutes
+    expect(pagesOf('U0TIER2AA')).toHaveLength(1);
+    expect(channelTexts()).toContain('📟 Paged tier 2: <@U0TIER2AA>');
+    expect(pagesOf('U0ONCALL1')).toHaveLength(0);
+  });
+
   it('sends a page once when, on the retry, Slack fails the look for the first copy for a while', async () => {
     // The first DM is applied but its answer lost; the retry's look for it then fails with a 500. Taking
     // that as "not sent" posted the page a second time; the look is tried again instead.
