@@ -266,11 +266,15 @@ export function reminderJobs(deps: Omit<IncidentDeps, 'escalation'>): JobBinding
             case 'deputy': {
               const every = config.reminders.deputyCalloutsMs;
               if (!open || !every) return;
+              // Late (the bot was down over several marks): one call-out, at the mark the clock has
+              // reached, not one for each mark missed in a row.
+              const reached = Math.floor((l.now.getTime() - l.incident.declaredAt.getTime()) / every);
+              const mark = Math.max(p.mark, reached);
               if (l.roles.deputy) {
-                const event = await reminded({ reminder: 'deputy', mark: p.mark });
-                await post(l, `remind:deputy:${p.mark}`, 'dm', event, l.roles.deputy);
+                const event = await reminded({ reminder: 'deputy', mark });
+                await post(l, `remind:deputy:${mark}`, 'dm', event, l.roles.deputy);
               }
-              await planDeputyClock(l, config, p.mark + 1);
+              await planDeputyClock(l, config, mark + 1);
               return;
             }
             case 'postmortem': {

@@ -341,6 +341,19 @@ describe('reminders', () => {
       '⏱️ incident #1 *Payments down* (SEV2) is now at the 10-minute mark.',
       '⏱️ incident #1 *Payments down* (SEV2) is now at the 20-minute mark.',
     ]);
+    // Down over three marks (the clock jumps from 20 to 55 minutes): one call-out, saying where the clock
+    // is, not one per missed mark in a row; the next mark keeps the rhythm.
+    await tick(min(35));
+    await tick(min(5));
+    expect(
+      dms('U0DEPUTY1')
+        .map((m) => m.text)
+        .filter((t) => t.startsWith('⏱️'))
+        .slice(2),
+    ).toEqual([
+      '⏱️ incident #1 *Payments down* (SEV2) is now at the 55-minute mark.',
+      '⏱️ incident #1 *Payments down* (SEV2) is now at the 60-minute mark.',
+    ]);
   });
 
   it('reminds the commander of the postmortem when due; reopening withdraws it and restarts the cadence', async () => {
