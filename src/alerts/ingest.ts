@@ -242,8 +242,12 @@ async function applyNotification(
     // Nothing open: a late acknowledge or resolve is ignored (and never opens a group).
     if (event.status !== 'firing') continue;
     const recent = recentByKey.get(event.dedupKey);
-    if (recent && receivedAt > recent.lastReportAt && (await reopen(tx, batch, recent, event, receivedAt)))
-      continue;
+    if (recent) {
+      // Older than the resolve that closed it (two notifications applied out of order, by two workers or a
+      // slow one): it is not news, and must not open the alert again.
+      if (receivedAt <= recent.lastReportAt) continue;
+      if (await reopen(tx, batch, recent, event, receivedAt)) continue;
+    }
     newcomers.push({ event, placement: place(hub, integration, event) });
   }
 

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { ingestJob } from '../../src/alerts/ingest.js';
 import { alertGroups, alerts } from '../../src/alerts/tables.js';
 import { parseIncidentConfig } from '../../src/config/index.js';
+import { jobKey, scheduleOnce } from '../../src/jobs/job.js';
 import { timers } from '../../src/jobs/table.js';
 import { FakeClock } from '../helpers/clock.js';
 import { useTestDatabase } from '../helpers/db.js';
@@ -304,6 +307,48 @@ describe('de-duplication, grouping and the group message', () => {
     const groups = await db().select().from(alertGroups);
     expect(groups.map((g) => g.status)).toEqual(['resolved', 'open']);
     expect(await db().select().from(alerts)).toHaveLength(2);
+  });
+
+  it('never lets an older firing report, applied after a newer resolve, open the alert again', async () => {
+    await start();
+    await prometheus(
+      JSON.stringify({
+        alerts: [
+          { status: 'firing', labels: { alertname: 'CPUHot', instance: 'web-1' }, fingerprint: 'bbbb0000' },
+        ],
+      }),
+    );
+    await settle();
+    // A repeat (received at 1:00) and the resolve (1:01) are applied in the opposite order, as two workers,
+    // or a slow one, can: the repeat's job is held back a minute.
+    const [first] = await db().select().from(timers).where(eq(timers.kind, ingestJob.kind));
+    const payload = first?.payload as z.infer<typeof ingestJob.payload>;
+    const report = (status: 'firing' | 'resolved', at: number, dueAt: number) =>
+      scheduleOnce(
+        db(),
+        ingestJob,
+        {
+          key: jobKey('test', status, at),
+          dueAt: new Date(dueAt),
+          payload: {
+            ...payload,
+            receivedAt: new Date(at).toISOString(),
+            events: payload.events.map((e) => ({ ...e, status })),
+          },
+        },
+        clock.now(),
+      );
+    const t0 = clock.now().getTime();
+    clock.advance(61_000);
+    await report('firing', t0 + 60_000, t0 + 120_000);
+    await report('resolved', t0 + 61_000, t0 + 61_000);
+    await settle();
+    expect((await db().select().from(alerts))[0]).toMatchObject({ status: 'resolved' });
+    clock.advance(60_000);
+    await settle();
+    // The repeat was older than the resolve: nothing fires again, nothing new opens.
+    expect(await db().select().from(alerts)).toMatchObject([{ status: 'resolved', flaps: 0 }]);
+    expect((await db().select().from(alertGroups)).map((g) => g.status)).toEqual(['resolved']);
   });
 
   it('posts new messages one a second per channel, and edits each at most once every 5 s', async () => {
