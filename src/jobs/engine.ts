@@ -396,10 +396,14 @@ export class JobEngine {
         return log();
       },
       async runAgain(at, options) {
-        const when = options?.after ? at.getTime() + WAIT_FALLBACK_MS : at.getTime();
+        const when = new Date(options?.after ? at.getTime() + WAIT_FALLBACK_MS : at.getTime());
         await db
           .update(timers)
-          .set({ rerunAt: new Date(when), waitingFor: options?.after ?? null })
+          .set({
+            // Scheduled again meanwhile for an earlier time (a re-plan while running): that time wins.
+            rerunAt: sql`least(coalesce(${timers.rerunAt}, 'infinity'), ${when.toISOString()}::timestamptz)`,
+            waitingFor: options?.after ?? null,
+          })
           .where(mine);
       },
     };

@@ -210,15 +210,21 @@ export async function pendingJobs(
 ): Promise<{ key: JobKey; dueAt: Date; failures: number }[]> {
   if (keys.length === 0) return [];
   const rows = await db
-    .select({ key: timers.key, dueAt: timers.dueAt, attempts: timers.attempts, lastError: timers.lastError })
+    .select({
+      key: timers.key,
+      dueAt: timers.dueAt,
+      attempts: timers.attempts,
+      lastError: timers.lastError,
+      leaseToken: timers.leaseToken,
+    })
     .from(timers)
     .where(and(inArray(timers.key, keys), eq(timers.status, 'pending')));
   const byKey = new Map(rows.map((r) => [r.key, r]));
   return keys.flatMap((key) => {
     const row = byKey.get(key);
     if (!row) return [];
-    // A failed attempt leaves its error; the attempt running now (if any) has not failed yet.
-    const failures = row.lastError === null ? 0 : row.attempts;
+    // A failed attempt leaves its error; the attempt running now (leased, counted) has not failed yet.
+    const failures = row.lastError === null ? 0 : row.attempts - (row.leaseToken === null ? 0 : 1);
     return [{ key, dueAt: row.dueAt, failures }];
   });
 }
@@ -246,8 +252,9 @@ export interface JobContext {
   /**
    * One more run of this job after this one ends: at `at`, or with `after` when that job wakes it
    * (`wakeWaiters`), `WAIT_FALLBACK_MS` after `at` at the latest. Fenced by this run's lease: a job that
-   * was cancelled or re-planned meanwhile keeps what the re-plan said, never this run's payload or time.
-   * The next run counts its attempts afresh: waiting is not failing.
+   * was cancelled, or cancelled and planned afresh, meanwhile keeps what that said, never this run's
+   * payload or time; one scheduled again while running keeps the sooner of the two times. The next run
+   * counts its attempts afresh: waiting is not failing.
    */
   runAgain(at: Date, options?: { after?: JobKey }): Promise<void>;
 }
