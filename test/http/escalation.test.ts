@@ -73,6 +73,26 @@ async function incident() {
   return row;
 }
 
+/** The first DM to `user` is applied by Slack, but its answer is lost (HTTP 500): a retry must find it. */
+function loseFirstDmAnswer(user: string) {
+  slack.override('chat.postMessage', (args, nth) => {
+    if (
+      args.channel !== dmChannelOf(user) ||
+      nth > 50 ||
+      slack.messages.some((m) => m.channel === args.channel)
+    )
+      return undefined;
+    slack.messages.push({
+      channel: String(args.channel),
+      ts: '1700000001.000001',
+      text: String(args.text),
+      blocks: args.blocks,
+      metadata: args.metadata as never,
+    });
+    return { status: 500, body: { ok: false } };
+  });
+}
+
 beforeEach(async () => {
   isolateNetwork();
   slack = SlackApiMock.withNock();
@@ -203,18 +223,7 @@ describe('escalation', () => {
   it('sends a page once when, on the retry, Slack fails the look for the first copy for a while', async () => {
     // The first DM is applied but its answer lost; the retry's look for it then fails with a 500. Taking
     // that as "not sent" posted the page a second time; the look is tried again instead.
-    slack.override('chat.postMessage', (args) => {
-      if (args.channel !== dmChannelOf('U0ONCALL1') || slack.messages.some((m) => m.channel === args.channel))
-        return undefined;
-      slack.messages.push({
-        channel: String(args.channel),
-        ts: '1700000001.000001',
-        text: String(args.text),
-        blocks: args.blocks,
-        metadata: args.metadata as never,
-      });
-      return { status: 500, body: { ok: false } };
-    });
+    loseFirstDmAnswer('U0ONCALL1');
     slack.override('conversations.history', (args, nth) =>
       args.channel === dmChannelOf('U0ONCALL1') && nth <= 2
         ? { status: 500, body: { ok: false } }
@@ -247,23 +256,7 @@ describe('escalation', () => {
   });
 
   it('sends each page once even when Slack applied a DM whose answer was lost', async () => {
-    slack.override('chat.postMessage', (args, nth) => {
-      if (
-        args.channel !== dmChannelOf('U0ONCALL1') ||
-        nth > 50 ||
-        slack.messages.some((m) => m.channel === args.channel)
-      ) {
-        return undefined;
-      }
-      slack.messages.push({
-        channel: String(args.channel),
-        ts: '1700000001.000001',
-        text: String(args.text),
-        blocks: args.blocks,
-        metadata: args.metadata as never,
-      });
-      return { status: 500, body: { ok: false } };
-    });
+    loseFirstDmAnswer('U0ONCALL1');
     await declare({ severity: 'SEV1' });
     await tick(min(1));
     expect(pagesOf('U0ONCALL1')).toHaveLength(1);
