@@ -42,12 +42,24 @@ export function declareFormSchema(severities: { id: string }[]) {
 export type DeclareFields = z.output<ReturnType<typeof declareFormSchema>>;
 export type DeclareFieldErrors = Partial<Record<keyof DeclareFields, string>>;
 
+/**
+ * One schema per severity list (the configuration's, for as long as it runs): building a zod schema and
+ * its first parse (zod compiles a fast path per schema) cost 1.5 ms of CPU a submission when it was built
+ * each time, on the path that answers Slack (bench/profile.ts, one declaration at a time).
+ */
+const schemaFor = new WeakMap<{ id: string }[], ReturnType<typeof declareFormSchema>>();
+
 /** Validates raw form values; returns the clean fields or one message per bad field. */
 export function validateDeclareForm(
   raw: Record<string, unknown>,
   severities: { id: string }[],
 ): { ok: true; fields: DeclareFields } | { ok: false; errors: DeclareFieldErrors } {
-  const parsed = declareFormSchema(severities).safeParse(raw);
+  let schema = schemaFor.get(severities);
+  if (!schema) {
+    schema = declareFormSchema(severities);
+    schemaFor.set(severities, schema);
+  }
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, fields: parsed.data };
   const errors: DeclareFieldErrors = {};
   for (const issue of parsed.error.issues) {

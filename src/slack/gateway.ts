@@ -10,6 +10,7 @@ import { PermanentError, RetryableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { boltLogger } from './bolt-logger.js';
+import { slackFetch } from './web-fetch.js';
 
 /**
  * Every Slack Web API call the product makes goes through here, so that retries, error mapping and the
@@ -167,7 +168,9 @@ export class SlackGateway {
       slackApiUrl: options.apiUrl,
       logger: boltLogger(options.logger.child({ component: 'web-api' })),
       rejectRateLimitedCalls: true,
-      timeout: options.timeoutMs ?? 10_000,
+      // The deadline is kept by slackFetch, which costs less than the AbortSignal.timeout the client makes.
+      fetch: slackFetch({ timeoutMs: this.timeoutMs }),
+      timeout: 0,
       retryConfig: {
         // No retries here: a call that timed out may have been applied by Slack, so only the job engine
         // repeats it, and its handlers first look for their own earlier work.
