@@ -21,6 +21,9 @@ import { type NewEvent, recordEvent, recordEventWith } from '../timeline/timelin
 import { type IncidentChat, type IncidentNotice, MESSAGE_MARKER } from './chat.js';
 import { channelName } from './naming.js';
 import { currentRoles, findIncident, type IncidentSnapshot, toSnapshot } from './queries.js';
+
+type Roles = Awaited<ReturnType<typeof currentRoles>>;
+
 import { withIncident } from './unit-of-work.js';
 
 /**
@@ -203,7 +206,10 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
     return !other;
   }
 
-  async function ensureChannel(incident: IncidentRow): Promise<IncidentRow> {
+  /** Creates the incident's channel (or adopts the one a lost attempt made); the caller records it. */
+  async function ensureChannel(
+    incident: IncidentRow,
+  ): Promise<{ id: string; name: string; adopted: boolean }> {
     // A new incident has no name yet: the first is made from the number its declaration took, the same
     // on every attempt, so only the names after it need recording before they are tried.
     const first =
@@ -219,10 +225,10 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
         await db.update(incidents).set({ channelName: name }).where(eq(incidents.id, incident.id));
       }
       const created = await chat.createChannel(name, incident.isPrivate);
-      if (created !== 'name_taken') return recordChannel(incident, { id: created.id, name }, false);
+      if (created !== 'name_taken') return { id: created.id, name, adopted: false };
       const existing = await chat.findChannelByName(name);
       if (existing && (await isOurLostChannel(incident, existing))) {
-        return recordChannel(incident, { id: existing.id, name }, true);
+        return { id: existing.id, name, adopted: true };
       }
     }
     throw new PermanentError('name_taken', `no free channel name after ${MAX_NAME_ATTEMPTS} tries`);
@@ -253,23 +259,16 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
     return chat.post(channel, notice, { marker });
   }
 
-  async function postCard(
-    attempt: Attempt,
-    incident: IncidentRow,
-    snapshot: IncidentSnapshot,
-    channel: string,
-  ) {
-    const posted = await postOnce(attempt, incident, MESSAGE_MARKER.card, channel, {
-      kind: 'card',
-      incident: snapshot,
-    });
-    return recordOnce(
+  const postCard = (attempt: Attempt, incident: IncidentRow, snapshot: IncidentSnapshot, channel: string) =>
+    postOnce(attempt, incident, MESSAGE_MARKER.card, channel, { kind: 'card', incident: snapshot });
+
+  const recordCard = (incident: IncidentRow, ts: string) =>
+    recordOnce(
       incident,
       'cardTs',
-      { cardTs: posted.ts },
-      { incidentId: incident.id, kind: 'card_posted', at: clock.now(), data: { ts: posted.ts } },
+      { cardTs: ts },
+      { incidentId: incident.id, kind: 'card_posted', at: clock.now(), data: { ts } },
     );
-  }
 
   async function announce(
     attempt: Attempt,
@@ -319,22 +318,53 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
     await postOnce(attempt, incident, markerType, await chat.openDm(incident.reporterId), notice);
   }
 
-  /** Every step not yet done, in order: channel, card, then the independent ones side by side. */
-  async function setUp(attempt: Attempt, declared: IncidentRow): Promise<void> {
-    let incident = declared;
-    const roles = await currentRoles(db, incident.id);
-    if (!incident.channelId) incident = await ensureChannel(incident);
-    const channel = incident.channelId as string;
-    const snapshot = toSnapshot(incident, roles);
-    if (!incident.cardTs) incident = await postCard(attempt, incident, snapshot, channel);
-    const current = incident;
+  /**
+   * Every step not yet done, in order: channel, card, then the independent ones side by side. Slack's next
+   * call does not wait for the last result's write: the card is posted while the channel is recorded, and
+   * pinned while the card is recorded (on the path from submit to a pinned card, each write is a round
+   * trip to the database). Either order is safe to repeat: a retry adopts its own lost channel, finds its
+   * marked card, and a second pin is accepted.
+   */
+  async function setUp(attempt: Attempt, incident: IncidentRow, roles: Roles): Promise<void> {
+    let channel: string | null = incident.channelId;
+    let channelRecorded: Promise<IncidentRow> | undefined;
+    if (!channel) {
+      const made = await ensureChannel(incident);
+      channel = made.id;
+      channelRecorded = recordChannel(incident, made, made.adopted);
+    }
+    const inChannelOf = (id: string) => ({ ...toSnapshot(incident, roles), channelId: id });
+    let current = incident;
+    let pinned: { ts: string; done: Promise<void> } | undefined;
+    if (!incident.cardTs) {
+      let [posted, recorded] = await Promise.all([
+        postCard(attempt, incident, inChannelOf(channel), channel),
+        channelRecorded,
+      ]);
+      if (recorded?.channelId && recorded.channelId !== channel) {
+        // Another run recorded its channel first (a lease that ran out mid-run): the card belongs there.
+        channel = recorded.channelId;
+        posted = await postCard(attempt, recorded, inChannelOf(channel), channel);
+      }
+      if (!incident.pinSettled) pinned = { ts: posted.ts, done: chat.pin({ channel, ts: posted.ts }) };
+      const withCard = recordCard(recorded ?? incident, posted.ts);
+      // Observed now so that a failed record leaves no rejection unhandled; the pin step awaits it below.
+      pinned?.done.catch(() => {});
+      current = await withCard;
+    } else if (channelRecorded) {
+      current = await channelRecorded;
+    }
     const card = { channel, ts: current.cardTs as string };
-    const inChannel = { ...snapshot, channelId: channel };
+    const snapshot = inChannelOf(channel);
 
     const announcementsChannel = deps.config.announcementsChannel;
     const steps: Promise<Partial<IncidentRow> | undefined>[] = [];
     if (!current.pinSettled) {
-      steps.push(optionalStep(attempt, current, 'pinSettled', 'pinning the card', () => chat.pin(card)));
+      steps.push(
+        optionalStep(attempt, current, 'pinSettled', 'pinning the card', () =>
+          pinned?.ts === card.ts ? pinned.done : chat.pin(card),
+        ),
+      );
     }
     if (!current.invitesSettled) {
       steps.push(
@@ -377,12 +407,12 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
           current,
           'announceSettled',
           'posting the announcement',
-          () => announce(attempt, current, inChannel, announcementsChannel),
+          () => announce(attempt, current, snapshot, announcementsChannel),
           {
             onPermanentFailure: (error) =>
               tellReporter(attempt, current, MESSAGE_MARKER.announcementFailure, {
                 kind: 'setup_failed',
-                incident: inChannel,
+                incident: snapshot,
                 step: 'posting the announcement',
                 error: error.code,
               }),
@@ -395,7 +425,7 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
         optionalStep(attempt, current, 'notifySettled', 'telling the reporter', () =>
           tellReporter(attempt, current, MESSAGE_MARKER.reporterNotice, {
             kind: 'reporter_notice',
-            incident: inChannel,
+            incident: snapshot,
           }),
         ),
       );
@@ -447,10 +477,14 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
   return [
     handle(setupJob, {
       async run(p, ctx) {
-        const incident = await findIncident(db, p.incidentId);
+        // Both reads at once: the roles of an incident that is gone are not used.
+        const [incident, roles] = await Promise.all([
+          findIncident(db, p.incidentId),
+          currentRoles(db, p.incidentId),
+        ]);
         if (!incident) return;
         try {
-          await setUp(attemptOf(ctx), incident);
+          await setUp(attemptOf(ctx), incident, roles);
         } catch (err) {
           throw await retryPolicy(err, incident, ctx.attempt);
         }

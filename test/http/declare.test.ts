@@ -174,6 +174,15 @@ describe('declaring an incident', () => {
     expect(roles).toMatchObject([{ role: 'commander', userId: 'U0COMMAND', assignedBy: 'U0REPORTER' }]);
     const kinds = (await db().select().from(timelineEvents)).map((e) => e.kind).sort();
     expect(kinds).toEqual(['announced', 'card_posted', 'channel_created', 'declared', 'role_assigned']);
+    // The card is posted while the channel is recorded and pinned while the card is; the timeline still
+    // tells it in order.
+    const story = (await db().select().from(timelineEvents).orderBy(timelineEvents.id))
+      .map((e) => e.kind)
+      .filter((k) => k !== 'announced');
+    expect(story).toEqual(['declared', 'role_assigned', 'channel_created', 'card_posted']);
+    const order = slack.calls.map((c) => c.method);
+    expect(order.indexOf('conversations.create')).toBeLessThan(order.indexOf('chat.postMessage'));
+    expect(order.indexOf('chat.postMessage')).toBeLessThan(order.indexOf('pins.add'));
     const [job] = await db().select().from(timers);
     expect(job?.status).toBe('done');
   });
