@@ -6,24 +6,90 @@ interface Prepared<R> {
 }
 
 /**
- * A hot statement that drizzle builds once per database handle and from then on only executes, with its
- * values as placeholders (`sql.placeholder('id')`). Building is the expensive part of a small query:
- * about 120 µs of CPU for `select * from incidents where id = $1` (43 columns; bench/profile.ts put
- * drizzle's query building at 29% of a timer replica's CPU), more than PostgreSQL takes to answer it.
- * PostgreSQL's side is prepared already (postgres.js `prepare: true`). Inside a transaction the statement
- * must run on the transaction's connection, so there it is built as usual.
+ * What drizzle builds once: the SQL text with its parameters (placeholders among them) and how to read
+ * the rows back. Read off the first prepared statement; `prepareQuery` makes a statement from it on any
+ * session, a transaction's included. The names are drizzle's own (`PgPreparedQuery.getQuery()`, its
+ * `fields` and `customResultMapper`, `PgSession.prepareQuery`); test/integration/prepared.test.ts runs
+ * the hot statements inside transactions on both drivers, so a drizzle release that renames them fails
+ * there.
  */
-function reusable<R>(
+interface Built {
+  query: { sql: string; params: unknown[] };
+  fields: unknown;
+  arrayMode: boolean;
+  mapper: unknown;
+  metadata: unknown;
+  cacheConfig: unknown;
+}
+interface Session {
+  prepareQuery(
+    query: Built['query'],
+    fields: unknown,
+    name: string,
+    arrayMode: boolean,
+    mapper: unknown,
+    metadata: unknown,
+    cacheConfig: unknown,
+  ): Prepared<never>;
+}
+
+function builtOf(statement: Prepared<unknown>): Built {
+  const s = statement as unknown as {
+    getQuery(): Built['query'];
+    fields: unknown;
+    isResponseInArrayMode(): boolean;
+    customResultMapper: unknown;
+    queryMetadata: unknown;
+    cacheConfig: unknown;
+  };
+  return {
+    query: s.getQuery(),
+    fields: s.fields,
+    arrayMode: s.isResponseInArrayMode(),
+    mapper: s.customResultMapper,
+    metadata: s.queryMetadata,
+    cacheConfig: s.cacheConfig,
+  };
+}
+
+/**
+ * A hot statement that drizzle builds once and from then on only executes, with its values as
+ * placeholders (`sql.placeholder('id')`). Building is the expensive part of a small query: 140 µs of CPU
+ * for `select * from incidents where id = $1` (43 columns), 210 µs for the declaration's insert, 460 µs
+ * for setup's record-once statement, more than PostgreSQL takes to run them. PostgreSQL's side is
+ * prepared already (postgres.js `prepare: true`). On a pool the statement is kept per handle; inside a
+ * transaction it is bound to the transaction's connection from what the first build left.
+ */
+export function reusable<R>(
   name: string,
   query: (db: Db | Tx) => { prepare(name: string): Prepared<R> },
 ): (db: Db | Tx, values: Record<string, unknown>) => Promise<R> {
-  const built = new WeakMap<Db, Prepared<R>>();
+  const onPool = new WeakMap<Db, Prepared<R>>();
+  let built: Built | undefined;
   return (db, values) => {
-    if (db instanceof PgTransaction) return query(db).prepare(name).execute(values);
-    let statement = built.get(db);
+    if (db instanceof PgTransaction) {
+      if (!built) {
+        const first = query(db).prepare(name);
+        built = builtOf(first);
+        return first.execute(values);
+      }
+      const session = (db as unknown as { session: Session }).session;
+      const b = built;
+      const statement = session.prepareQuery(
+        b.query,
+        b.fields,
+        name,
+        b.arrayMode,
+        b.mapper,
+        b.metadata,
+        b.cacheConfig,
+      );
+      return (statement as Prepared<R>).execute(values);
+    }
+    let statement = onPool.get(db);
     if (!statement) {
       statement = query(db).prepare(name);
-      built.set(db, statement);
+      onPool.set(db, statement);
     }
     return statement.execute(values);
   };

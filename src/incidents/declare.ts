@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { reusable } from '../db/prepared.js';
 import { type IncidentRow, incidentRoles, incidents } from '../db/schema.js';
 import { codePoints, stripControl } from '../text.js';
 import { recordEvent } from '../timeline/timeline.js';
@@ -77,6 +79,30 @@ export interface DeclareRequest extends DeclareFields {
   sourceChannelId: string | undefined;
 }
 
+/** The declaration's insert, built once (db/prepared.ts); a repeated declare key inserts nothing. */
+const insertIncident = reusable('incidents_declare', (db) => {
+  const p = sql.placeholder;
+  return db
+    .insert(incidents)
+    .values({
+      teamId: p('teamId'),
+      number: 0,
+      title: p('title'),
+      summary: p('summary'),
+      severity: p('severity'),
+      isPrivate: p('isPrivate'),
+      isTest: p('isTest'),
+      reporterId: p('reporterId'),
+      sourceChannelId: p('sourceChannelId'),
+      declareKey: p('declareKey'),
+      channelName: '',
+      declaredAt: p('now'),
+      updatedAt: p('now'),
+    })
+    .onConflictDoNothing({ target: [incidents.teamId, incidents.declareKey] })
+    .returning();
+});
+
 /**
  * Declares an incident in one transaction: the incident, its commander role, the timeline, and the
  * durable job that creates the channel, card and announcement; the next per-workspace number is taken as
@@ -99,25 +125,18 @@ export async function declareIncident(
   // incident; the common case saves a round trip, and no copy leaves an error in the server's log.
   const id = await deps.db.transaction(async (tx) => {
     const now = deps.clock.now();
-    const [inserted] = await tx
-      .insert(incidents)
-      .values({
-        teamId: req.teamId,
-        number: 0,
-        title: req.title,
-        summary: req.summary,
-        severity: req.severity,
-        isPrivate: req.isPrivate,
-        isTest: req.isTest,
-        reporterId: req.reporterId,
-        sourceChannelId: req.sourceChannelId,
-        declareKey: req.declareKey,
-        channelName: '',
-        declaredAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing({ target: [incidents.teamId, incidents.declareKey] })
-      .returning();
+    const [inserted] = await insertIncident(tx, {
+      teamId: req.teamId,
+      title: req.title,
+      summary: req.summary,
+      severity: req.severity,
+      isPrivate: req.isPrivate,
+      isTest: req.isTest,
+      reporterId: req.reporterId,
+      sourceChannelId: req.sourceChannelId ?? null,
+      declareKey: req.declareKey,
+      now,
+    });
     if (!inserted) return undefined;
     await recordEvent(tx, {
       incidentId: inserted.id,

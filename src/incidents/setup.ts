@@ -1,8 +1,9 @@
-import { and, eq, isNull, ne, type WithSubquery } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql, type WithSubquery } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { Db, Tx } from '../db/client.js';
+import { reusable } from '../db/prepared.js';
 import { type IncidentRow, incidents } from '../db/schema.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import { defaultBackoff } from '../jobs/engine.js';
@@ -13,11 +14,12 @@ import {
   jobKey,
   jobType,
   schedule,
+  wakeValues,
   wakeWaiters,
   wakeWaitersWith,
 } from '../jobs/job.js';
 import type { Logger } from '../logger.js';
-import { type NewEvent, recordEvent, recordEventWith } from '../timeline/timeline.js';
+import { eventValues, type NewEvent, recordEvent, recordEventWith } from '../timeline/timeline.js';
 import { type IncidentChat, type IncidentNotice, MESSAGE_MARKER } from './chat.js';
 import { channelName } from './naming.js';
 import { currentRoles, findIncident, type IncidentSnapshot, toSnapshot } from './queries.js';
@@ -72,6 +74,70 @@ interface Attempt {
   retrying: boolean;
   log: Logger;
 }
+
+/**
+ * Setup's record-once statements, built once (db/prepared.ts): the change to the incident (only if the
+ * step's column is still empty), and beside it as CTEs of the same statement its timeline event and the
+ * wake-up of the jobs waiting for setup, both only if the change was made.
+ */
+const alongside = (db: Db | Tx, recorded: WithSubquery) =>
+  [recorded, recordEventWith(db, recorded), wakeWaitersWith(db, recorded)] as const;
+const byId = eq(incidents.id, sql.placeholder('incidentId'));
+const nowAt = sql`${sql.placeholder('now_at')}::timestamptz`;
+const recordOnceStatements = {
+  channel: reusable('setup_record_channel', (db) => {
+    const recorded = db.$with('recorded').as(
+      db
+        .update(incidents)
+        .set({
+          channelId: sql`${sql.placeholder('channelId')}`,
+          channelName: sql`${sql.placeholder('channelName')}`,
+          updatedAt: nowAt,
+        })
+        .where(and(byId, isNull(incidents.channelId)))
+        .returning(),
+    );
+    return db
+      .with(...alongside(db, recorded))
+      .select()
+      .from(recorded);
+  }),
+  card: reusable('setup_record_card', (db) => {
+    const recorded = db.$with('recorded').as(
+      db
+        .update(incidents)
+        .set({ cardTs: sql`${sql.placeholder('cardTs')}`, updatedAt: nowAt })
+        .where(and(byId, isNull(incidents.cardTs)))
+        .returning(),
+    );
+    return db
+      .with(...alongside(db, recorded))
+      .select()
+      .from(recorded);
+  }),
+};
+/**
+ * The announcement's record: settled here too, not only with the other steps, so that a retry after a
+ * crash in between finds the message (no second post) and records no second `announced` event.
+ */
+const recordAnnouncement = reusable('setup_record_announcement', (db) => {
+  const recorded = db.$with('recorded').as(
+    db
+      .update(incidents)
+      .set({
+        announcementChannelId: sql`${sql.placeholder('channelId')}`,
+        announcementTs: sql`${sql.placeholder('ts')}`,
+        announceSettled: true,
+        updatedAt: nowAt,
+      })
+      .where(byId)
+      .returning({ id: incidents.id }),
+  );
+  return db
+    .with(...alongside(db, recorded))
+    .select()
+    .from(recorded);
+});
 
 export function setupJobs(deps: SetupDeps): JobBinding[] {
   const { db, chat, clock } = deps;
@@ -138,46 +204,31 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
   }
 
   /**
-   * The CTEs that go beside `change` (a CTE changing the incident) so that one statement also records its
-   * timeline event and wakes the jobs waiting for setup, each only if the change was made.
-   */
-  const withEventAndWake = (change: WithSubquery, event: NewEvent) =>
-    [
-      change,
-      recordEventWith(db, change, event),
-      wakeWaitersWith(db, change, setupKey(event.incidentId), clock.now()),
-    ] as const;
-
-  /**
    * Records a step's result on the incident unless an earlier attempt already did (then keeps that one),
-   * with its timeline event, in one transaction, and wakes the jobs waiting for it (a post for the channel,
+   * with its timeline event, in one statement, and wakes the jobs waiting for it (a post for the channel,
    * a refresh for the card); returns the incident as stored.
    */
   async function recordOnce(
     incident: IncidentRow,
-    unlessSet: 'channelId' | 'cardTs',
-    values: Partial<IncidentRow>,
-    event: NewEvent & { kind: 'channel_created' | 'card_posted' },
+    step: 'channel' | 'card',
+    values: Record<string, unknown>,
+    event: NewEvent,
   ): Promise<IncidentRow> {
-    // One statement: the change, its event and the wake-up, each only if the change was made.
-    const recorded = db.$with('recorded').as(
-      db
-        .update(incidents)
-        .set({ ...values, updatedAt: clock.now() })
-        .where(and(eq(incidents.id, incident.id), isNull(incidents[unlessSet])))
-        .returning(),
-    );
-    const [row] = await db
-      .with(...withEventAndWake(recorded, event))
-      .select()
-      .from(recorded);
+    const now = clock.now();
+    const [row] = await recordOnceStatements[step](db, {
+      incidentId: incident.id,
+      now_at: now.toISOString(),
+      ...values,
+      ...eventValues(event),
+      ...wakeValues(setupKey(incident.id), now),
+    });
     return row ?? (await findIncident(db, incident.id)) ?? incident;
   }
 
   const recordChannel = (incident: IncidentRow, channel: { id: string; name: string }, adopted: boolean) =>
     recordOnce(
       incident,
-      'channelId',
+      'channel',
       { channelId: channel.id, channelName: channel.name },
       {
         incidentId: incident.id,
@@ -265,7 +316,7 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
   const recordCard = (incident: IncidentRow, ts: string) =>
     recordOnce(
       incident,
-      'cardTs',
+      'card',
       { cardTs: ts },
       { incidentId: incident.id, kind: 'card_posted', at: clock.now(), data: { ts } },
     );
@@ -280,30 +331,21 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
       kind: 'announcement',
       incident: snapshot,
     });
-    const recorded = db.$with('recorded').as(
-      db
-        .update(incidents)
-        // Settled here too, not only with the other steps: a retry after a crash in between would
-        // find the message (no second post) but record a second `announced` event.
-        .set({
-          announcementChannelId: posted.channel,
-          announcementTs: posted.ts,
-          announceSettled: true,
-          updatedAt: clock.now(),
-        })
-        .where(eq(incidents.id, incident.id))
-        .returning({ id: incidents.id }),
-    );
+    const now = clock.now();
     const event: NewEvent = {
       incidentId: incident.id,
       kind: 'announced',
-      at: clock.now(),
+      at: now,
       data: { channelId: posted.channel, ts: posted.ts },
     };
-    await db
-      .with(...withEventAndWake(recorded, event))
-      .select()
-      .from(recorded);
+    await recordAnnouncement(db, {
+      incidentId: incident.id,
+      channelId: posted.channel,
+      ts: posted.ts,
+      now_at: now.toISOString(),
+      ...eventValues(event),
+      ...wakeValues(setupKey(incident.id), now),
+    });
   }
 
   /** A direct message to the reporter, once: like the card, a retry first looks for its earlier copy. */

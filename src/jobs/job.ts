@@ -1,6 +1,7 @@
 import { and, count, eq, inArray, isNull, like, lte, sql, type WithSubquery } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
+import { reusable } from '../db/prepared.js';
 import type { Logger } from '../logger.js';
 import { timers } from './table.js';
 
@@ -75,6 +76,53 @@ export function ensureScheduled<P>(
   return upsertJob(tx, type, job, now, { leaveWaiting: true });
 }
 
+/**
+ * The upsert behind `schedule` and `ensureScheduled`, built once per variant (db/prepared.ts): it runs in
+ * nearly every transaction the bot makes. A running job (pending with a lease) keeps its lease and due
+ * time and is asked to run again after (`rerun_at`); any other is re-armed from the new values.
+ */
+const upsertStatement = (leaveWaiting: boolean) =>
+  reusable(leaveWaiting ? 'jobs_upsert_leave_waiting' : 'jobs_upsert', (db) => {
+    const running = sql`(${timers.status} = 'pending' and ${timers.leaseToken} is not null)`;
+    const excluded = (column: keyof typeof timers.$inferInsert) => sql.raw(`excluded.${timers[column].name}`);
+    return db
+      .insert(timers)
+      .values({
+        key: sql.placeholder('key'),
+        kind: sql.placeholder('kind'),
+        payload: sql.placeholder('payload'),
+        status: 'pending',
+        scheduledFor: sql.placeholder('scheduledFor'),
+        dueAt: sql.placeholder('dueAt'),
+        attempts: 0,
+        leaseToken: null,
+        waitingFor: sql.placeholder('waitingFor'),
+        lastError: null,
+        createdAt: sql.placeholder('now'),
+        finishedAt: null,
+      })
+      .onConflictDoUpdate({
+        target: timers.key,
+        set: {
+          kind: excluded('kind'),
+          payload: excluded('payload'),
+          status: sql`'pending'`,
+          scheduledFor: excluded('scheduledFor'),
+          waitingFor: excluded('waitingFor'),
+          lastError: sql`null`,
+          finishedAt: sql`null`,
+          attempts: sql`case when ${running} then ${timers.attempts} else 0 end`,
+          dueAt: sql`case when ${running} then ${timers.dueAt} else excluded.due_at end`,
+          leaseToken: sql`case when ${running} then ${timers.leaseToken} else null end`,
+          rerunAt: sql`case when ${running} then excluded.due_at else null end`,
+        },
+        ...(leaveWaiting
+          ? { setWhere: sql`not (${timers.status} = 'pending' and ${timers.leaseToken} is null)` }
+          : {}),
+      });
+  });
+const upsert = { replan: upsertStatement(false), leaveWaiting: upsertStatement(true) };
+
 async function upsertJob<P>(
   tx: Db | Tx,
   type: JobType<P>,
@@ -82,38 +130,15 @@ async function upsertJob<P>(
   now: Date,
   options: { leaveWaiting: boolean },
 ): Promise<void> {
-  const values = {
+  await (options.leaveWaiting ? upsert.leaveWaiting : upsert.replan)(tx, {
     key: job.key,
     kind: type.kind,
-    payload: type.payload.parse(job.payload) as Record<string, unknown>,
-    status: 'pending' as const,
+    payload: type.payload.parse(job.payload),
     scheduledFor: job.dueAt,
     dueAt: dueOf(job),
-    attempts: 0,
-    leaseToken: null,
     waitingFor: job.after ?? null,
-    lastError: null,
-    createdAt: now,
-    finishedAt: null,
-  };
-  const { createdAt: _createdAt, ...update } = values;
-  const running = sql`(${timers.status} = 'pending' and ${timers.leaseToken} is not null)`;
-  await tx
-    .insert(timers)
-    .values(values)
-    .onConflictDoUpdate({
-      target: timers.key,
-      set: {
-        ...update,
-        attempts: sql`case when ${running} then ${timers.attempts} else 0 end`,
-        dueAt: sql`case when ${running} then ${timers.dueAt} else excluded.due_at end`,
-        leaseToken: sql`case when ${running} then ${timers.leaseToken} else null end`,
-        rerunAt: sql`case when ${running} then excluded.due_at else null end`,
-      },
-      ...(options.leaveWaiting
-        ? { setWhere: sql`not (${timers.status} = 'pending' and ${timers.leaseToken} is null)` }
-        : {}),
-    });
+    now,
+  });
 }
 
 /** Creates the job unless one with this key exists already (in any state): for work that must happen once. */
@@ -150,17 +175,18 @@ export async function wakeWaiters(tx: Db | Tx, awaited: JobKey, now: Date): Prom
 
 /**
  * `wakeWaiters` as a CTE to put beside `change` (the CTE making the change the waiters wait for) in one
- * statement: it wakes them only when `change` returned a row.
+ * statement: it wakes them only when `change` returned a row. Built once with the statement
+ * (db/prepared.ts): the key and time are placeholders, filled by `wakeValues(awaited, now)`.
  */
-export function wakeWaitersWith(db: Db | Tx, change: WithSubquery, awaited: JobKey, now: Date): WithSubquery {
+export function wakeWaitersWith(db: Db | Tx, change: WithSubquery): WithSubquery {
   return db.$with('woken_waiters').as(
     db
       .update(timers)
-      .set({ dueAt: now, waitingFor: null })
+      .set({ dueAt: sql`${sql.placeholder('wake_at')}::timestamptz`, waitingFor: null })
       .where(
         and(
           eq(timers.status, 'pending'),
-          eq(timers.waitingFor, awaited),
+          eq(timers.waitingFor, sql`${sql.placeholder('wake_key')}`),
           isNull(timers.leaseToken),
           sql`exists (select 1 from ${change})`,
         ),
@@ -168,6 +194,9 @@ export function wakeWaitersWith(db: Db | Tx, change: WithSubquery, awaited: JobK
       .returning({ id: timers.id }),
   );
 }
+
+/** The placeholder values of `wakeWaitersWith`. */
+export const wakeValues = (awaited: JobKey, now: Date) => ({ wake_key: awaited, wake_at: now.toISOString() });
 
 /** Cancels the pending job with exactly this key; returns whether there was one. */
 export async function cancelJob(tx: Db | Tx, key: JobKey, now: Date): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { and, asc, eq, sql, type WithSubquery } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { reusable } from '../db/prepared.js';
 import { timelineEvents } from '../db/schema.js';
 import { readEvent, type TimelineData, type TimelineEvent, type TimelineKind } from './model.js';
 
@@ -23,32 +24,56 @@ export type NewEvent = {
 }[TimelineKind];
 
 /**
- * Appends `event` within the statement that makes the change it records: a CTE to put beside `change` (the
- * CTE making the change) in one statement, which inserts only when `change` returned a row. One round
- * trip where a transaction took five (begin, change, event, wake, commit), as atomic.
+ * Appends an event within the statement that makes the change it records: a CTE to put beside `change`
+ * (the CTE making the change) in one statement, which inserts only when `change` returned a row. One round
+ * trip where a transaction took five (begin, change, event, wake, commit), as atomic. The statement is
+ * built once (db/prepared.ts): the event's values are placeholders, filled by `eventValues(event)`.
  */
-export function recordEventWith(db: Db | Tx, change: WithSubquery, event: NewEvent): WithSubquery {
+export function recordEventWith(db: Db | Tx, change: WithSubquery): WithSubquery {
   const t = timelineEvents;
   const columns = [t.incidentId, t.kind, t.actorId, t.data, t.occurredAt].map((c) => sql.identifier(c.name));
+  const p = (name: keyof ReturnType<typeof eventValues>) => sql.placeholder(name);
   return db.$with('recorded_event', {}).as(
     sql`insert into ${t} (${sql.join(columns, sql`, `)})
-      select ${event.incidentId}::uuid, ${event.kind}, ${event.actorId ?? null}, ${JSON.stringify(event.data)}::jsonb, ${event.at.toISOString()}::timestamptz
+      select ${p('event_incident')}::uuid, ${p('event_kind')}, ${p('event_actor')}, ${p('event_data')}::jsonb, ${p('event_at')}::timestamptz
       where exists (select 1 from ${change})`,
   );
 }
 
-/** Appends one event; returns its id. */
-export async function recordEvent(tx: Db | Tx, event: NewEvent): Promise<number> {
-  const [row] = await tx
+/** The placeholder values of `recordEventWith` for this event. */
+export function eventValues(event: NewEvent) {
+  return {
+    event_incident: event.incidentId,
+    event_kind: event.kind,
+    event_actor: event.actorId ?? null,
+    event_data: JSON.stringify(event.data),
+    event_at: event.at.toISOString(),
+  };
+}
+
+/** Built once (db/prepared.ts): nearly every transaction appends an event. */
+const insertEvent = reusable('timeline_insert', (db) =>
+  db
     .insert(timelineEvents)
     .values({
-      incidentId: event.incidentId,
-      kind: event.kind,
-      actorId: event.actorId ?? null,
-      data: event.data as Record<string, unknown>,
-      occurredAt: event.at,
+      incidentId: sql.placeholder('incidentId'),
+      kind: sql.placeholder('kind'),
+      actorId: sql.placeholder('actorId'),
+      data: sql.placeholder('data'),
+      occurredAt: sql.placeholder('at'),
     })
-    .returning({ id: timelineEvents.id });
+    .returning({ id: timelineEvents.id }),
+);
+
+/** Appends one event; returns its id. */
+export async function recordEvent(tx: Db | Tx, event: NewEvent): Promise<number> {
+  const [row] = await insertEvent(tx, {
+    incidentId: event.incidentId,
+    kind: event.kind,
+    actorId: event.actorId ?? null,
+    data: event.data,
+    at: event.at,
+  });
   if (!row) throw new Error('timeline insert returned no row');
   return row.id;
 }
