@@ -147,6 +147,9 @@ export function classifySlackError(method: string, err: unknown): Error {
   }
 }
 
+/** How many people's DM channels are remembered before the memory starts over (a bound, not a cache policy). */
+const DM_CHANNELS_REMEMBERED = 10_000;
+
 /** Who the bot is, from auth.test: its user, workspace, bot id and the workspace's URL. */
 export interface BotIdentity {
   userId: string;
@@ -160,6 +163,8 @@ export class SlackGateway {
   private identity: BotIdentity | undefined;
   private readonly timeoutMs: number;
   private readonly metrics: Metrics | undefined;
+  /** Each person's DM channel with the bot, as conversations.open returned it. */
+  private readonly dmChannels = new Map<string, string>();
 
   constructor(options: SlackGatewayOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -433,11 +438,19 @@ export class SlackGateway {
     );
   }
 
-  /** The bot's DM channel with a user (opened if needed), so a DM can be checked for in its history. */
+  /**
+   * The bot's DM channel with a user (opened if needed), so a DM can be checked for in its history. A
+   * bot's DM channel with a person never changes, so it is remembered: the people a bot DMs are mostly the
+   * same few (reporters, the people on call), and each saves a call before every later DM.
+   */
   async openDm(user: string): Promise<string> {
+    const known = this.dmChannels.get(user);
+    if (known) return known;
     const res = await this.call('conversations.open', () => this.client.conversations.open({ users: user }));
     const id = res.channel?.id;
     if (!id) throw new PermanentError('no_dm_channel', `conversations.open returned no channel for ${user}`);
+    if (this.dmChannels.size >= DM_CHANNELS_REMEMBERED) this.dmChannels.clear();
+    this.dmChannels.set(user, id);
     return id;
   }
 

@@ -133,6 +133,21 @@ describe('the gateway over its own HTTP transport (slackFetch)', () => {
     }
   });
 
+  it('opens a person’s DM channel once and remembers it', async () => {
+    const slack = await localSlack((_method, body, res) =>
+      json(res, 200, { ok: true, channel: { id: `D${new URLSearchParams(body).get('users')}` } }),
+    );
+    try {
+      const g = gateway(slack.apiUrl);
+      expect(await g.openDm('U1')).toBe('DU1');
+      expect(await g.openDm('U2')).toBe('DU2');
+      expect(await g.openDm('U1')).toBe('DU1');
+      expect(slack.calls.map((c) => new URLSearchParams(c.body).get('users'))).toEqual(['U1', 'U2']);
+    } finally {
+      await slack.close();
+    }
+  });
+
   it('gives up on a call Slack does not answer within the timeout, as a retryable failure', async () => {
     const slack = await localSlack(() => {
       // never answers
