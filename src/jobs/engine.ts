@@ -4,6 +4,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import { reusable } from '../db/prepared.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type JobBinding, type JobContext, type JobKey, WAIT_FALLBACK_MS } from './job.js';
@@ -26,6 +27,42 @@ export const JOBS_CHANNEL = 'incident_bot_jobs';
 
 /** The default tick: every second. */
 const TICK_MS = 1000;
+
+/**
+ * The claim, built once (db/prepared.ts): up to `limit` due rows, oldest first, skipping rows another
+ * replica holds, each given this claim's lease token and a due time at the lease's end (a crashed
+ * worker's row becomes due again then); and, in the same statement, when the next pending row not yet due
+ * falls due (so the engine can wake for it between ticks). One row per claimed job, or one row with no job
+ * when none was due.
+ */
+const claimDue = reusable('jobs_claim', (db) => {
+  const now = sql`${sql.placeholder('now')}::timestamptz`;
+  const due = db
+    .select({ id: timers.id })
+    .from(timers)
+    .where(and(eq(timers.status, 'pending'), lte(timers.dueAt, now)))
+    .orderBy(timers.dueAt)
+    .limit(sql.placeholder('limit'))
+    .for('update', { skipLocked: true });
+  const claimed = db.$with('claimed').as(
+    db
+      .update(timers)
+      .set({
+        dueAt: sql`${sql.placeholder('leaseUntil')}::timestamptz`,
+        attempts: sql`${timers.attempts} + 1`,
+        leaseToken: sql`${sql.placeholder('token')}`,
+      })
+      .where(inArray(timers.id, due))
+      .returning(),
+  );
+  const next = db.$with('next_due').as(
+    db
+      .select({ at: min(timers.dueAt).as('at') })
+      .from(timers)
+      .where(and(eq(timers.status, 'pending'), gt(timers.dueAt, now))),
+  );
+  return db.with(claimed, next).select().from(next).leftJoin(claimed, sql`true`);
+});
 
 /** Subscribes to the wake-up signal; resolves to a function that unsubscribes. */
 export type Subscribe = (channel: string, onSignal: () => void) => Promise<() => Promise<void>>;
@@ -250,12 +287,12 @@ export class JobEngine {
     for (;;) {
       const room = this.concurrency - this.inflight.size;
       if (room <= 0 || this.stopping) return started;
-      const claimed = await this.claim(room);
+      const { claimed, nextDue } = await this.claim(room);
       for (const row of claimed) this.startRow(row);
       started += claimed.length;
       this.backlog = claimed.length === room;
       if (claimed.length < room) {
-        if (this.cronTask) await this.armNextDue();
+        if (this.cronTask) this.armNextDue(nextDue);
         return started;
       }
     }
@@ -264,42 +301,29 @@ export class JobEngine {
   /**
    * A job due before the next tick (a paced Slack post one second on, an edit five seconds after the last)
    * would otherwise wait for that tick, up to a second late; a timer wakes the engine when it falls due.
-   * Only when ticking (the tick is the clock of a running bot; tests drive the engine themselves).
+   * Only when ticking (the tick is the clock of a running bot; tests drive the engine themselves). The
+   * claim reads when that is, in its own statement.
    */
-  private async armNextDue(): Promise<void> {
-    const { db, clock } = this.options;
-    const now = clock.now();
-    const [next] = await db
-      .select({ at: min(timers.dueAt) })
-      .from(timers)
-      .where(and(eq(timers.status, 'pending'), gt(timers.dueAt, now)));
-    const wait = next?.at ? next.at.getTime() - now.getTime() : Number.POSITIVE_INFINITY;
+  private armNextDue(next: Date | null): void {
+    const wait = next ? next.getTime() - this.options.clock.now().getTime() : Number.POSITIVE_INFINITY;
     if (wait >= TICK_MS || this.stopping) return;
     clearTimeout(this.nextDueTimer);
-    this.nextDueTimer = setTimeout(() => void this.kick(), wait + 1);
+    this.nextDueTimer = setTimeout(() => void this.kick(), Math.max(0, wait) + 1);
     this.nextDueTimer.unref();
   }
 
-  private async claim(limit: number): Promise<JobRow[]> {
-    const { db, clock } = this.options;
-    const now = clock.now();
-    const token = `${this.workerId}:${randomUUID()}`;
-    const due = db
-      .select({ id: timers.id })
-      .from(timers)
-      .where(and(eq(timers.status, 'pending'), lte(timers.dueAt, now)))
-      .orderBy(timers.dueAt)
-      .limit(limit)
-      .for('update', { skipLocked: true });
-    return db
-      .update(timers)
-      .set({
-        dueAt: new Date(now.getTime() + this.leaseMs),
-        attempts: sql`${timers.attempts} + 1`,
-        leaseToken: token,
-      })
-      .where(inArray(timers.id, due))
-      .returning();
+  private async claim(limit: number): Promise<{ claimed: JobRow[]; nextDue: Date | null }> {
+    const now = this.options.clock.now();
+    const rows = await claimDue(this.options.db, {
+      now: now.toISOString(),
+      limit,
+      leaseUntil: new Date(now.getTime() + this.leaseMs).toISOString(),
+      token: `${this.workerId}:${randomUUID()}`,
+    });
+    return {
+      claimed: rows.flatMap((r) => (r.claimed ? [r.claimed] : [])),
+      nextDue: rows[0]?.next_due.at ?? null,
+    };
   }
 
   private startRow(row: JobRow): void {

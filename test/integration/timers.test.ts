@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { systemClock } from '../../src/clock.js';
 import { PermanentError, RetryableError } from '../../src/errors.js';
 import { JobEngine } from '../../src/jobs/engine.js';
 import {
@@ -359,6 +360,35 @@ describe('job engine', () => {
         })
         .catch(() => undefined);
       expect(await rowByKey('rolled-back')).toBeUndefined();
+    } finally {
+      await e.stop();
+    }
+  });
+
+  it('wakes for a job that falls due between two ticks, from what its claim read', async () => {
+    const fired: { key: string; at: number }[] = [];
+    // The real clock, and a tick once an hour: only the timer the claim armed can run the job on time.
+    const e = engine(
+      [handle(t, { run: async (_p, ctx) => void fired.push({ key: ctx.key, at: Date.now() }) })],
+      {
+        clock: systemClock,
+      },
+    );
+    e.start('0 0 * * * *');
+    await e.listen((channel, onSignal) => testDb().database.listen(channel, onSignal));
+    try {
+      const scheduledAt = Date.now();
+      await schedule(
+        db(),
+        t,
+        { key: jobKey('soon'), dueAt: new Date(scheduledAt + 300), payload: {} },
+        new Date(),
+      );
+      for (let waited = 0; fired.length === 0 && waited < 5000; waited += 10)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(fired.map((f) => f.key)).toEqual(['soon']);
+      expect(fired[0]?.at).toBeGreaterThanOrEqual(scheduledAt + 300);
+      expect(fired[0]?.at).toBeLessThan(scheduledAt + 1500);
     } finally {
       await e.stop();
     }
