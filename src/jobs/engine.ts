@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, gt, inArray, lte, min, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lte, min, sql } from 'drizzle-orm';
 import cron, { type ScheduledTask } from 'node-cron';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
@@ -25,6 +25,14 @@ import { type JobRow, timers } from './table.js';
 /** The NOTIFY channel the jobs table's trigger signals on commit (drizzle/0004_wake_jobs.sql). */
 export const JOBS_CHANNEL = 'incident_bot_jobs';
 
+/**
+ * A row cancelled while it ran and scheduled again before that run ended: pending, still leased by that
+ * run, and marked by the finish time the cancel wrote. The old run may end as it likes (it is fenced by
+ * its lease like any run) but it cannot ask to run again, and what the new plan asked stands: its payload,
+ * its time (`rerun_at`) and fresh attempts.
+ */
+const REPLANNED_AFTER_CANCEL = sql`(${timers.status} = 'pending' and ${timers.finishedAt} is not null)`;
+
 /** The default tick: every second. */
 const TICK_MS = 1000;
 
@@ -40,7 +48,14 @@ const claimDue = reusable('jobs_claim', (db) => {
   const due = db
     .select({ id: timers.id })
     .from(timers)
-    .where(and(eq(timers.status, 'pending'), lte(timers.dueAt, now)))
+    .where(
+      and(
+        eq(timers.status, 'pending'),
+        lte(timers.dueAt, now),
+        // Its cancelled run died: the new plan still waits for its own time.
+        sql`(${timers.finishedAt} is null or coalesce(${timers.rerunAt}, ${timers.dueAt}) <= ${now})`,
+      ),
+    )
     .orderBy(timers.dueAt)
     .limit(sql.placeholder('limit'))
     .for('update', { skipLocked: true });
@@ -49,8 +64,10 @@ const claimDue = reusable('jobs_claim', (db) => {
       .update(timers)
       .set({
         dueAt: sql`${sql.placeholder('leaseUntil')}::timestamptz`,
-        attempts: sql`${timers.attempts} + 1`,
+        attempts: sql`case when ${REPLANNED_AFTER_CANCEL} then 1 else ${timers.attempts} + 1 end`,
         leaseToken: sql`${sql.placeholder('token')}`,
+        rerunAt: sql`case when ${REPLANNED_AFTER_CANCEL} then null else ${timers.rerunAt} end`,
+        finishedAt: null,
       })
       .where(inArray(timers.id, due))
       .returning(),
@@ -132,10 +149,11 @@ class CompletionBatch {
         await this.db
           .update(timers)
           .set({
-            status: sql`case when ${again} then 'pending' else 'done' end`,
+            // Cancelled while it ran (and not scheduled again since): it stays cancelled.
+            status: sql`case when ${again} then 'pending' when ${timers.status} = 'cancelled' then 'cancelled' else 'done' end`,
             dueAt: sql`coalesce(${timers.rerunAt}, ${timers.dueAt})`,
             attempts: sql`case when ${again} then 0 else ${timers.attempts} end`,
-            finishedAt: sql`case when ${again} then null else ${this.clock.now().toISOString()}::timestamptz end`,
+            finishedAt: sql`case when ${again} then null else coalesce(${timers.finishedAt}, ${this.clock.now().toISOString()}::timestamptz) end`,
             leaseToken: null,
             rerunAt: null,
           })
@@ -269,14 +287,16 @@ export class JobEngine {
     clearTimeout(timer);
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+    const now = sql`${this.options.clock.now().toISOString()}::timestamptz`;
     for (const [id, { token }] of this.inflight) {
       await this.options.db
         .update(timers)
         .set({
-          dueAt: this.options.clock.now(),
+          dueAt: sql`case when ${REPLANNED_AFTER_CANCEL} then coalesce(${timers.rerunAt}, ${now}) else ${now} end`,
           leaseToken: null,
           rerunAt: null,
-          attempts: sql`${timers.attempts} - 1`,
+          attempts: sql`case when ${REPLANNED_AFTER_CANCEL} then 0 else ${timers.attempts} - 1 end`,
+          finishedAt: sql`case when ${timers.status} = 'pending' then null else ${timers.finishedAt} end`,
         })
         .where(and(eq(timers.id, id), eq(timers.leaseToken, token)));
     }
@@ -385,10 +405,10 @@ export class JobEngine {
       db
         .update(timers)
         .set({
-          status: sql`case when ${again} then 'pending' else 'failed' end`,
+          status: sql`case when ${again} then 'pending' when ${timers.status} = 'cancelled' then 'cancelled' else 'failed' end`,
           dueAt: sql`coalesce(${timers.rerunAt}, ${timers.dueAt})`,
           attempts: sql`case when ${again} then 0 else ${timers.attempts} end`,
-          finishedAt: sql`case when ${again} then null else ${clock.now().toISOString()}::timestamptz end`,
+          finishedAt: sql`case when ${again} then null else coalesce(${timers.finishedAt}, ${clock.now().toISOString()}::timestamptz) end`,
           leaseToken: null,
           rerunAt: null,
           lastError: reason,
@@ -428,7 +448,8 @@ export class JobEngine {
             rerunAt: sql`least(coalesce(${timers.rerunAt}, 'infinity'), ${when.toISOString()}::timestamptz)`,
             waitingFor: options?.after ?? null,
           })
-          .where(mine);
+          // Not for a run that was cancelled meanwhile, planned afresh or not: a cancel wins.
+          .where(and(mine, eq(timers.status, 'pending'), isNull(timers.finishedAt)));
       },
     };
     try {
@@ -458,11 +479,14 @@ export class JobEngine {
       await db
         .update(timers)
         .set({
-          // Scheduled again meanwhile for an earlier time: that time wins.
-          dueAt: sql`least(${new Date(clock.now().getTime() + delay).toISOString()}::timestamptz, coalesce(${timers.rerunAt}, 'infinity'))`,
+          // Scheduled again meanwhile for an earlier time: that time wins; cancelled and planned afresh
+          // meanwhile: the new plan runs when it asked, with its attempts counted afresh.
+          dueAt: sql`case when ${REPLANNED_AFTER_CANCEL} then coalesce(${timers.rerunAt}, ${timers.dueAt}) else least(${new Date(clock.now().getTime() + delay).toISOString()}::timestamptz, coalesce(${timers.rerunAt}, 'infinity')) end`,
+          attempts: sql`case when ${REPLANNED_AFTER_CANCEL} then 0 else ${timers.attempts} end`,
+          finishedAt: sql`case when ${timers.status} = 'pending' then null else ${timers.finishedAt} end`,
           leaseToken: null,
           rerunAt: null,
-          waitingFor: waitFor,
+          waitingFor: sql`case when ${REPLANNED_AFTER_CANCEL} then ${timers.waitingFor} else ${waitFor} end`,
           lastError: error.message,
         })
         .where(mine);

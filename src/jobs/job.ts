@@ -83,7 +83,8 @@ export function ensureScheduled<P>(
  */
 const upsertStatement = (leaveWaiting: boolean) =>
   reusable(leaveWaiting ? 'jobs_upsert_leave_waiting' : 'jobs_upsert', (db) => {
-    const running = sql`(${timers.status} = 'pending' and ${timers.leaseToken} is not null)`;
+    // Running: leased by a claim (pending), or cancelled while it ran (the run keeps its lease).
+    const running = sql`(${timers.leaseToken} is not null)`;
     const excluded = (column: keyof typeof timers.$inferInsert) => sql.raw(`excluded.${timers[column].name}`);
     return db
       .insert(timers)
@@ -110,7 +111,8 @@ const upsertStatement = (leaveWaiting: boolean) =>
           scheduledFor: excluded('scheduledFor'),
           waitingFor: excluded('waitingFor'),
           lastError: sql`null`,
-          finishedAt: sql`null`,
+          // Kept on a running row: set there, it says the row was cancelled during this run (engine.ts).
+          finishedAt: sql`case when ${running} then ${timers.finishedAt} else null end`,
           attempts: sql`case when ${running} then ${timers.attempts} else 0 end`,
           dueAt: sql`case when ${running} then ${timers.dueAt} else excluded.due_at end`,
           leaseToken: sql`case when ${running} then ${timers.leaseToken} else null end`,
@@ -198,11 +200,18 @@ export function wakeWaitersWith(db: Db | Tx, change: WithSubquery): WithSubquery
 /** The placeholder values of `wakeWaitersWith`. */
 export const wakeValues = (awaited: JobKey, now: Date) => ({ wake_key: awaited, wake_at: now.toISOString() });
 
+/**
+ * What cancelling does to a pending row. A row that is running keeps its lease: its run goes on to the end
+ * (the engine then leaves it cancelled, retries nothing and runs it no more), and while it runs the key is
+ * still taken, so scheduling the key again runs it once more after this run, never beside it.
+ */
+const cancelled = (now: Date) => ({ status: 'cancelled' as const, rerunAt: null, finishedAt: now });
+
 /** Cancels the pending job with exactly this key; returns whether there was one. */
 export async function cancelJob(tx: Db | Tx, key: JobKey, now: Date): Promise<boolean> {
   const rows = await tx
     .update(timers)
-    .set({ status: 'cancelled', leaseToken: null, finishedAt: now })
+    .set(cancelled(now))
     .where(and(eq(timers.status, 'pending'), eq(timers.key, key)))
     .returning({ id: timers.id });
   return rows.length > 0;
@@ -213,7 +222,7 @@ export async function cancelJobs(tx: Db | Tx, prefix: JobKeyPrefix, now: Date): 
   const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
   const rows = await tx
     .update(timers)
-    .set({ status: 'cancelled', leaseToken: null, finishedAt: now })
+    .set(cancelled(now))
     .where(and(eq(timers.status, 'pending'), like(timers.key, `${escaped}%`)))
     .returning({ id: timers.id });
   return rows.length;

@@ -299,6 +299,165 @@ describe('job engine', () => {
     expect(await rowByKey('solo')).toMatchObject({ status: 'done' });
   });
 
+  it('never runs one key twice at once after a cancel: cancelled while running and scheduled again, it runs once more, after', async () => {
+    const started: number[] = [];
+    let release: () => void = () => {};
+    let running = 0;
+    let most = 0;
+    const e = engine([
+      handle(t, {
+        run: async (p) => {
+          running++;
+          most = Math.max(most, running);
+          started.push((p as { n: number }).n);
+          if (started.length === 1)
+            await new Promise<void>((r) => {
+              release = r;
+            });
+          running--;
+        },
+      }),
+    ]);
+    await schedule(
+      db(),
+      t,
+      { key: jobKey('escalation:1:step'), dueAt: clock.now(), payload: { n: 1 } },
+      clock.now(),
+    );
+    await e.kick(); // run 1 starts and waits
+    expect(await cancelJobs(db(), jobKeyPrefix('escalation', 1), clock.now())).toBe(1);
+    expect(await rowByKey('escalation:1:step')).toMatchObject({ status: 'cancelled' });
+    // Scheduled again while the cancelled run is still running: not beside it.
+    await schedule(
+      db(),
+      t,
+      { key: jobKey('escalation:1:step'), dueAt: clock.now(), payload: { n: 2 } },
+      clock.now(),
+    );
+    await e.kick();
+    expect(started).toEqual([1]);
+    release();
+    await e.drain();
+    await e.drain();
+    expect(started).toEqual([1, 2]);
+    expect(most).toBe(1);
+    expect(await rowByKey('escalation:1:step')).toMatchObject({ status: 'done' });
+  });
+
+  it('cancelled while running and planned afresh for later: the new plan runs at its time, once, whether the old run fails or its worker dies', async () => {
+    const runs: { engine: string; n: number; attempt: number }[] = [];
+    let release: (fail: boolean) => void = () => {};
+    const engineFor = (name: string) =>
+      engine(
+        [
+          handle(t, {
+            run: async (p, ctx) => {
+              const n = (p as { n: number }).n;
+              runs.push({ engine: name, n, attempt: ctx.attempt });
+              if (n !== 1) return;
+              const fail = await new Promise<boolean>((r) => {
+                release = r;
+              });
+              if (fail) throw new RetryableError('Slack is down');
+            },
+          }),
+        ],
+        { leaseMs: 30_000 },
+      );
+    const replan = async (key: string) => {
+      await cancelJob(db(), jobKey(key), clock.now());
+      await schedule(
+        db(),
+        t,
+        { key: jobKey(key), dueAt: new Date(clock.now().getTime() + 60_000), payload: { n: 2 } },
+        clock.now(),
+      );
+    };
+
+    // The old run fails after the re-plan: the new plan keeps its time and starts its attempts afresh.
+    const a = engineFor('a');
+    await schedule(
+      db(),
+      t,
+      { key: jobKey('replan:fails'), dueAt: clock.now(), payload: { n: 1 } },
+      clock.now(),
+    );
+    await a.kick();
+    await replan('replan:fails');
+    release(true);
+    await a.drain();
+    expect(await rowByKey('replan:fails')).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      leaseToken: null,
+      finishedAt: null,
+    });
+    expect((await rowByKey('replan:fails'))?.dueAt.getTime()).toBe(clock.now().getTime() + 60_000);
+    clock.advance(60_000);
+    await a.drain();
+    expect(runs.map((r) => [r.n, r.attempt])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+
+    // The old run's worker dies: after its lease another worker runs the new plan, at the plan's time, once.
+    runs.length = 0;
+    const dying = engineFor('dying');
+    await schedule(
+      db(),
+      t,
+      { key: jobKey('replan:dies'), dueAt: clock.now(), payload: { n: 1 } },
+      clock.now(),
+    );
+    await dying.kick(); // never completes
+    await replan('replan:dies');
+    const b = engineFor('b');
+    clock.advance(31_000); // the dead run's lease is over, the new plan not yet due
+    await b.drain();
+    expect(runs.map((r) => r.engine)).toEqual(['dying']);
+    clock.advance(29_000);
+    await b.drain();
+    clock.advance(120_000);
+    await b.drain();
+    expect(runs.map((r) => [r.engine, r.n, r.attempt])).toEqual([
+      ['dying', 1, 1],
+      ['b', 2, 1],
+    ]);
+    expect(await rowByKey('replan:dies')).toMatchObject({ status: 'done' });
+    release(false);
+  });
+
+  it('a job cancelled while it runs stays cancelled: not retried when the run fails, not run again when it asks', async () => {
+    let calls = 0;
+    let release: () => void = () => {};
+    const e = engine([
+      handle(t, {
+        run: async (p, ctx) => {
+          calls++;
+          await new Promise<void>((r) => {
+            release = r;
+          });
+          if ((p as { fail?: boolean }).fail) throw new RetryableError('Slack is down');
+          await ctx.runAgain(ctx.now());
+        },
+      }),
+    ]);
+    for (const [key, payload] of [
+      ['c:fails', { fail: true }],
+      ['c:again', {}],
+    ] as const) {
+      await schedule(db(), t, { key: jobKey(key), dueAt: clock.now(), payload }, clock.now());
+      await e.kick();
+      await cancelJob(db(), jobKey(key), clock.now());
+      release();
+      await e.drain();
+      clock.advance(60_000);
+      await e.drain();
+      expect(await rowByKey(key)).toMatchObject({ status: 'cancelled', leaseToken: null });
+    }
+    expect(calls).toBe(2);
+  });
+
   it('ensureScheduled leaves a waiting job as it is, and re-arms one that ran or is running', async () => {
     const ran: number[] = [];
     let release: () => void = () => {};
