@@ -188,11 +188,15 @@ export function webhookJobs(deps: WebhookDeps): JobBinding[] {
         const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, p.deliveryId));
         if (row?.status !== 'pending') return;
         const endpoint = endpointOf(row.endpoint);
+        // What this attempt writes applies only to the delivery as it read it: a Redeliver clicked while it
+        // was in flight (attempts counted afresh) is not undone by its outcome; the Redeliver's run follows.
+        const asRead = and(
+          eq(webhookDeliveries.id, row.id),
+          eq(webhookDeliveries.status, 'pending'),
+          eq(webhookDeliveries.attempts, row.attempts),
+        );
         const finish = (values: Partial<DeliveryRow>) =>
-          db
-            .update(webhookDeliveries)
-            .set(values)
-            .where(and(eq(webhookDeliveries.id, row.id), eq(webhookDeliveries.status, 'pending')));
+          db.update(webhookDeliveries).set(values).where(asRead);
         if (!endpoint) {
           await finish({ status: 'failed', lastError: 'the endpoint is no longer in the config' });
           return;
@@ -253,7 +257,7 @@ export function webhookJobs(deps: WebhookDeps): JobBinding[] {
         await db
           .update(webhookDeliveries)
           .set({ attempts, lastStatus: status ?? null, lastError: why, lastAttemptAt: now })
-          .where(eq(webhookDeliveries.id, row.id));
+          .where(asRead);
         throw new RetryableError(`webhook to ${new URL(row.endpoint).host}: ${why}`, wait);
       },
       async onGiveUp(p, error) {

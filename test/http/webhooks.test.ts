@@ -33,6 +33,9 @@ let receiver: Server;
 let received: Received[];
 /** Status codes the receiver answers with, in turn (then 200). */
 let answers: number[];
+/** The next request is held unanswered until `held(status)` is called. */
+let holdNext = false;
+let held: ((status: number) => void) | undefined;
 let base: string;
 
 async function start(webhooks: string, extra = '') {
@@ -59,6 +62,8 @@ beforeEach(async () => {
   clock = new FakeClock(new Date());
   received = [];
   answers = [];
+  holdNext = false;
+  held = undefined;
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -68,6 +73,11 @@ beforeEach(async () => {
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
       });
+      if (holdNext) {
+        holdNext = false;
+        held = (status) => res.writeHead(status).end('ok');
+        return;
+      }
       res.writeHead(answers.shift() ?? 200).end('ok');
     });
   });
@@ -250,6 +260,30 @@ describe('outgoing webhooks', () => {
     await app.command('webhooks ping', { user_id: ADMIN });
     await tick(0);
     expect(received.at(-1)?.body).toContain('"type":"ping"');
+  });
+
+  it('keep a Redeliver clicked while the last attempt is in flight: that attempt failing does not undo it', async () => {
+    await start(endpoint('/late', ', events: [incident.declared]'));
+    answers = [500, 500, 500, 500, 500, 500, 500];
+    await app.submitView(declareView({ title: 'Checkout down', severity: 'SEV1' }, 'V0W6'));
+    await tick(1000);
+    for (const wait of [0, 5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000]) await tick(wait);
+    expect(received).toHaveLength(7);
+    // The eighth and last attempt is sent and held; meanwhile an admin clicks Redeliver.
+    holdNext = true;
+    clock.advance(36_000_000);
+    await app.bot.engine.kick();
+    for (let waited = 0; !held && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(received).toHaveLength(8);
+    const [delivery] = await testDb().database.db.select().from(webhookDeliveries);
+    await app.action({ action_id: 'webhook_redeliver', value: delivery?.id as string }, { user: ADMIN });
+    held?.(500);
+    await tick(0);
+    await tick(0);
+    expect(received).toHaveLength(9);
+    expect(received[8]?.headers['webhook-id']).toBe(delivery?.id);
+    const [after] = await testDb().database.db.select().from(webhookDeliveries);
+    expect(after).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
   it('need an https URL (http only with allow_private) and a Standard Webhooks secret', () => {
