@@ -204,13 +204,15 @@ export function alertIncidentJobs(deps: AlertIncidentDeps): JobBinding[] {
           .update(alertGroups)
           .set({ incidentCursor: cursor, relayedAt: now })
           .where(eq(alertGroups.id, group.id));
-        const [firing] = await db
-          .select({ n: sum(alertGroups.firingCount).mapWith(Number) })
-          .from(alertGroups)
-          .where(eq(alertGroups.incidentId, incident.id));
         await alertsChanged(deps.incidents, {
           incidentId: incident.id,
-          firing: firing?.n ?? 0,
+          countFiring: async (tx) => {
+            const [firing] = await tx
+              .select({ n: sum(alertGroups.firingCount).mapWith(Number) })
+              .from(alertGroups)
+              .where(eq(alertGroups.incidentId, incident.id));
+            return firing?.n ?? 0;
+          },
           title: group.title,
         });
       },

@@ -1,3 +1,4 @@
+import type { Tx } from '../db/client.js';
 import { recordEvent } from '../timeline/timeline.js';
 import { post, refreshCard } from './notify.js';
 import { type IncidentDeps, type Locked, updateIncident, withIncident } from './unit-of-work.js';
@@ -25,18 +26,21 @@ export async function alertsLinked(
 }
 
 /**
- * The linked groups now have `firing` unresolved alerts. Going to none records `alerts_resolved` and
- * prompts the commander in the channel (with a Resolve button) — once per time it happens.
+ * The linked groups' alerts changed: `countFiring` says how many are unresolved now. It is read under the
+ * incident's lock, so of two groups telling one incident at once, the later writes a count that includes
+ * the earlier's. Going to none records `alerts_resolved` and prompts the commander in the channel (with a
+ * Resolve button) — once per time it happens.
  */
 export function alertsChanged(
   deps: Pick<IncidentDeps, 'db' | 'clock'>,
-  input: { incidentId: string; firing: number; title: string },
+  input: { incidentId: string; countFiring: (tx: Tx) => Promise<number>; title: string },
 ): Promise<void> {
   return withIncident(deps, input.incidentId, async (l) => {
     const before = l.incident.alertsFiring;
-    if (before === input.firing) return;
-    await updateIncident(l, { alertsFiring: input.firing });
-    if (input.firing === 0 && (before ?? 0) > 0 && l.incident.status !== 'resolved') {
+    const firing = await input.countFiring(l.tx);
+    if (before === firing) return;
+    await updateIncident(l, { alertsFiring: firing });
+    if (firing === 0 && (before ?? 0) > 0 && l.incident.status !== 'resolved') {
       const event = await recordEvent(l.tx, {
         incidentId: l.incident.id,
         kind: 'alerts_resolved',
