@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -12,7 +13,13 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** A transaction handle; use-cases take `Db | Tx` where they can run inside a caller's transaction. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/**
+ * The committed migrations (`drizzle/` at the project's root): two levels up from this module as tsc
+ * compiles it (dist/db/client.js), one up from the single file `npm run build` bundles (dist/main.js).
+ */
+export const MIGRATIONS_FOLDER = [1, 2]
+  .map((up) => fileURLToPath(new URL(`${'../'.repeat(up)}drizzle`, import.meta.url)))
+  .find((dir) => existsSync(join(dir, 'meta', '_journal.json'))) as string;
 
 export interface Database {
   /** For request handling (Slack's 3 seconds). */

@@ -1,5 +1,12 @@
+import { is } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from './client.js';
+
+/**
+ * drizzle's own class check (by entity kind, not `instanceof`): the embedded database's driver is loaded
+ * from node_modules beside the bundled program (`npm run build`), with its own copy of drizzle's classes.
+ */
+const inTransaction = (db: Db | Tx): db is Tx => is(db, PgTransaction);
 
 interface Prepared<R> {
   execute(values?: Record<string, unknown>): Promise<R>;
@@ -67,7 +74,7 @@ export function reusable<R>(
   const onPool = new WeakMap<Db, Prepared<R>>();
   let built: Built | undefined;
   return (db, values) => {
-    if (db instanceof PgTransaction) {
+    if (inTransaction(db)) {
       if (!built) {
         const first = query(db).prepare(name);
         built = builtOf(first);
@@ -133,7 +140,7 @@ export function batchedLookup<R>(
   }
 
   return (db, key) => {
-    if (db instanceof PgTransaction) return select(db, { keys: key }).then((rows) => rows[0]);
+    if (inTransaction(db)) return select(db, { keys: key }).then((rows) => rows[0]);
     let batch = pending.get(db);
     if (!batch) {
       const opened = new Map<string, Waiter<R>[]>();

@@ -7,14 +7,8 @@ import { join } from 'node:path';
  */
 export default function setup(): void {
   const root = join(import.meta.dirname, '../..');
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  );
+  // `npm run build`, as `npm start` runs it: compiled, then bundled into dist/main.js.
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   if (process.env.TEST_DATABASE_URL) {
     console.log(`\n[db] integration and http tests run on PostgreSQL (TEST_DATABASE_URL is set)\n`);
     return;
