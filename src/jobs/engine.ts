@@ -476,9 +476,14 @@ export class JobEngine {
         error instanceof RetryableError && error.retryAfterMs !== undefined
           ? error.retryAfterMs
           : this.backoffMs(row.attempts);
-      log().warn(`attempt ${row.attempts} failed, retrying in ${delay} ms: ${error.message}`);
       // A job waiting for another (the incident's setup) is woken by it rather than only by the delay.
       const waitFor = error instanceof RetryableError ? (error.waitFor ?? null) : null;
+      // Waiting is how such a job is meant to go (a card refresh asked for before setup posted the card),
+      // not a failure to warn of: the soak logged 350 of these a run. One that never gets its wake is
+      // parked after its attempts, with an error.
+      if (waitFor)
+        log().debug(`attempt ${row.attempts} waits for ${waitFor}, at most ${delay} ms: ${error.message}`);
+      else log().warn(`attempt ${row.attempts} failed, retrying in ${delay} ms: ${error.message}`);
       await db
         .update(timers)
         .set({

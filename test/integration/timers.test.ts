@@ -193,6 +193,30 @@ describe('job engine', () => {
     expect(await wakeWaiters(db(), awaited, clock.now())).toBe(0);
   });
 
+  it('logs a job waiting for another at debug, and a failing one at warn', async () => {
+    const { logger: log, lines } = captureLogger();
+    const e = engine(
+      [
+        handle(t, {
+          run: async (_p, ctx) => {
+            if (ctx.key === 'waits')
+              throw new RetryableError('waiting for the card', 2000, {
+                waitFor: jobKey('incident', 9, 'provision'),
+              });
+            throw new RetryableError('Slack answered 503');
+          },
+        }),
+      ],
+      { logger: log },
+    );
+    await at('waits');
+    await at('fails');
+    await e.drain();
+    const levelOf = (text: string) => lines.filter((l) => l.includes(text)).map((l) => JSON.parse(l).level);
+    expect(levelOf('waiting for the card')).toEqual(['debug']);
+    expect(levelOf('Slack answered 503')).toEqual(['warn']);
+  });
+
   it('runs a job once more when it asks (runAgain), woken by the job it waits for, unless it was re-planned meanwhile', async () => {
     const runs: { key: string; n: unknown; attempt: number }[] = [];
     const awaited = jobKey('incident', 2, 'tier-1');
