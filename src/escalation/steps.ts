@@ -185,27 +185,46 @@ export function stepJobs(deps: StepDeps): JobBinding[] {
   return [
     handle(stepJob, {
       async run(p, ctx) {
-        const stillDue = (i: {
+        type Progress = {
           status: string;
           acknowledgedAt: Date | null;
           escalationPolicy: string | null;
           escalationStep: number;
-        }) =>
-          i.status !== 'resolved' &&
-          (p.manual || !i.acknowledgedAt) &&
-          i.escalationPolicy === p.policy &&
-          p.index >= i.escalationStep;
+        };
+        const escalating = (i: Progress) =>
+          i.status !== 'resolved' && (p.manual || !i.acknowledgedAt) && i.escalationPolicy === p.policy;
+        const stillDue = (i: Progress) => escalating(i) && p.index >= i.escalationStep;
         const incident = await findIncident(deps.db, p.incidentId);
         const policy = deps.config.escalationPolicies[p.policy];
-        const step = policy ? planEscalation(policy)[p.index] : undefined;
-        if (!incident || !policy || !step || !stillDue(incident)) return;
+        const plan = policy ? planEscalation(policy) : [];
+        const step = plan[p.index];
+        if (!incident || !policy || !step) return;
+        /**
+         * A later tier paged while this one could not (Slack failing it beyond the time tiers wait for
+         * each other): it is not sent late, but the timeline says why it never went out.
+         */
+        const recordPassed = async (l: Locked) => {
+          const paged = plan[l.incident.escalationStep - 1];
+          if (!escalating(l.incident) || p.index >= l.incident.escalationStep || !paged) return;
+          await recordEvent(l.tx, {
+            incidentId: l.incident.id,
+            kind: 'tier_passed',
+            at: l.now,
+            data: { label: tierLabel(step), paged: tierLabel(paged) },
+          });
+        };
+        if (!stillDue(incident)) {
+          if (escalating(incident) && p.index < incident.escalationStep)
+            await withIncident(deps, p.incidentId, recordPassed);
+          return;
+        }
         const earlier = (i: { escalationStep: number }) =>
           stepsBetween(i.escalationStep, p.index).map((n) => stepKeys.step(p.incidentId, n));
         if (await waitForEarlierTiers(deps.db, ctx, earlier(incident), deps.clock.now())) return;
         // Slack first, outside the lock; the lock then checks again that the step still applies.
         const users = await expandTargets(deps.chat, step.notify, onCallLookup(deps));
         await withIncident(deps, p.incidentId, async (l) => {
-          if (!stillDue(l.incident)) return;
+          if (!stillDue(l.incident)) return recordPassed(l);
           if (await waitForEarlierTiers(l.tx, ctx, earlier(l.incident), l.now)) return;
           await updateIncident(l, { escalationStep: p.index + 1 });
           const skip = users.length === 0 ? skipAhead(planEscalation(policy), p.index, l.now) : undefined;

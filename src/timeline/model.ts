@@ -85,6 +85,11 @@ export const TIMELINE_DATA = {
     /** The tier resolved to nobody (nobody on call, an empty group): the tier paged at once instead, or null. */
     skippedTo: z.string().nullable().optional(),
   }),
+  /**
+   * A tier's page that could not go out in its turn (Slack kept failing it) found, when it finally could,
+   * that a later tier had paged already: it is not sent late, and the timeline says so.
+   */
+  tier_passed: z.looseObject({ label: z.string(), paged: z.string() }),
   reminded: z.looseObject({
     reminder: z.enum(REMINDERS),
     /** update: who was reminded (the liaison, else the commander, else nobody in particular). */

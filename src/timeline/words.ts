@@ -94,6 +94,8 @@ export function describeEvent(e: TimelineEvent, d: Dialect): string {
       const p = e.data;
       return `📟 Paged ${str(p.label)}: ${pagedWho(d, p.users, p.skippedTo)}${p.reason ? ` — ${str(p.reason)}` : ''}`;
     }
+    case 'tier_passed':
+      return `📟 ${str(e.data.label)} was not paged: by the time Slack let its page through, ${str(e.data.paged)} had paged`;
     case 'reminded': {
       const r = e.data;
       const to = r.to ? ` (${userOrNobody(r.to)})` : '';

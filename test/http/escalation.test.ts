@@ -218,6 +218,13 @@ describe('escalation', () => {
     expect(pagesOf('U0TIER2AA')).toHaveLength(1);
     expect(channelTexts()).toContain('📟 Paged tier 2: <@U0TIER2AA>');
     expect(pagesOf('U0ONCALL1')).toHaveLength(0);
+    // Slack lets tier 1's step through at last: tier 2 has paged, so it is not paged late, and the
+    // timeline says why it never went out.
+    slack.override('usergroups.users.list', () => undefined);
+    for (let i = 0; i < 10; i++) await tick(min(1));
+    expect(pagesOf('U0ONCALL1')).toHaveLength(0);
+    const passed = await db().select().from(timelineEvents).where(eq(timelineEvents.kind, 'tier_passed'));
+    expect(passed.map((e) => e.data)).toEqual([{ label: 'tier 1', paged: 'tier 2' }]);
   });
 
   it('sends a page once when, on the retry, Slack fails the look for the first copy for a while', async () => {

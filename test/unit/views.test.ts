@@ -255,6 +255,7 @@ describe('timeline events', () => {
     acknowledged: { stoppedSteps: 2 },
     escalated: { tier: 2, reason: 'no answer <!channel>' },
     paged: { label: 'tier 2 (round 2)', users: ['U0A', 'U0B'], reason: 'database <down>' },
+    tier_passed: { label: 'tier 1 <!channel>', paged: 'tier 2 <!here>' },
     reminded: { reminder: 'update', to: 'U0LIAISON', everyMs: 20 * 60_000 },
     reminder_snoozed: { until: '2026-11-26T10:45:00.000Z' },
     alerts_linked: { groupId: 4, title: '<!channel> HighErrorRate', firing: 12 },
