@@ -379,10 +379,16 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
     let current = incident;
     let pinned: { ts: string; done: Promise<void> } | undefined;
     if (!incident.cardTs) {
-      let [posted, recorded] = await Promise.all([
+      // Both settle before either failure is thrown: a retry must not start while this card post is still
+      // on its way, or its look for the card could miss it and post a second one.
+      const [postedResult, recordedResult] = await Promise.allSettled([
         postCard(attempt, incident, inChannelOf(channel), channel),
         channelRecorded,
       ]);
+      if (postedResult.status === 'rejected') throw postedResult.reason;
+      if (recordedResult.status === 'rejected') throw recordedResult.reason;
+      let posted = postedResult.value;
+      const recorded = recordedResult.value;
       if (recorded?.channelId && recorded.channelId !== channel) {
         // Another run recorded its channel first (a lease that ran out mid-run): the card belongs there.
         channel = recorded.channelId;
