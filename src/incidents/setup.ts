@@ -1,4 +1,4 @@
-import { and, eq, isNull, ne, sql, type WithSubquery } from 'drizzle-orm';
+import { and, eq, isNull, ne, type SQL, sql, type WithSubquery } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config/index.js';
@@ -84,37 +84,31 @@ const alongside = (db: Db | Tx, recorded: WithSubquery) =>
   [recorded, recordEventWith(db, recorded), wakeWaitersWith(db, recorded)] as const;
 const byId = eq(incidents.id, sql.placeholder('incidentId'));
 const nowAt = sql`${sql.placeholder('now_at')}::timestamptz`;
+/** Records one of setup's results (`set`) on the incident unless `unlessSet` already holds one. */
+const recordOnceStatement = (
+  name: string,
+  unlessSet: 'channelId' | 'cardTs',
+  set: Partial<Record<keyof IncidentRow, SQL>>,
+) =>
+  reusable(name, (db) => {
+    const recorded = db.$with('recorded').as(
+      db
+        .update(incidents)
+        .set({ ...set, updatedAt: nowAt })
+        .where(and(byId, isNull(incidents[unlessSet])))
+        .returning(),
+    );
+    return db
+      .with(...alongside(db, recorded))
+      .select()
+      .from(recorded);
+  });
 const recordOnceStatements = {
-  channel: reusable('setup_record_channel', (db) => {
-    const recorded = db.$with('recorded').as(
-      db
-        .update(incidents)
-        .set({
-          channelId: sql`${sql.placeholder('channelId')}`,
-          channelName: sql`${sql.placeholder('channelName')}`,
-          updatedAt: nowAt,
-        })
-        .where(and(byId, isNull(incidents.channelId)))
-        .returning(),
-    );
-    return db
-      .with(...alongside(db, recorded))
-      .select()
-      .from(recorded);
+  channel: recordOnceStatement('setup_record_channel', 'channelId', {
+    channelId: sql`${sql.placeholder('channelId')}`,
+    channelName: sql`${sql.placeholder('channelName')}`,
   }),
-  card: reusable('setup_record_card', (db) => {
-    const recorded = db.$with('recorded').as(
-      db
-        .update(incidents)
-        .set({ cardTs: sql`${sql.placeholder('cardTs')}`, updatedAt: nowAt })
-        .where(and(byId, isNull(incidents.cardTs)))
-        .returning(),
-    );
-    return db
-      .with(...alongside(db, recorded))
-      .select()
-      .from(recorded);
-  }),
+  card: recordOnceStatement('setup_record_card', 'cardTs', { cardTs: sql`${sql.placeholder('cardTs')}` }),
 };
 /**
  * The announcement's record: settled here too, not only with the other steps, so that a retry after a

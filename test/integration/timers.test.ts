@@ -50,6 +50,28 @@ async function rowByKey(key: string): Promise<JobRow | undefined> {
   return row;
 }
 
+/**
+ * A `t` handler whose first run waits until `release()`: it records each run's payload `n` and the most
+ * runs it saw at once.
+ */
+function firstRunHeld() {
+  const runs = { started: [] as number[], most: 0, release: () => {} };
+  let running = 0;
+  const binding = handle(t, {
+    run: async (p) => {
+      running++;
+      runs.most = Math.max(runs.most, running);
+      runs.started.push((p as { n: number }).n);
+      if (runs.started.length === 1)
+        await new Promise<void>((r) => {
+          runs.release = r;
+        });
+      running--;
+    },
+  });
+  return Object.assign(runs, { binding });
+}
+
 describe('job engine', () => {
   it('fires due timers once and leaves future ones alone', async () => {
     const fired: string[] = [];
@@ -283,65 +305,33 @@ describe('job engine', () => {
   });
 
   it('never runs one key twice at once: scheduled while running, it runs once more, after', async () => {
-    const started: string[] = [];
-    let release: () => void = () => {};
-    let running = 0;
-    let most = 0;
-    const e = engine([
-      handle(t, {
-        run: async (p) => {
-          running++;
-          most = Math.max(most, running);
-          started.push(String((p as { n: number }).n));
-          if (started.length === 1)
-            await new Promise<void>((r) => {
-              release = r;
-            });
-          running--;
-        },
-      }),
-    ]);
+    const runs = firstRunHeld();
+    const e = engine([runs.binding]);
     const again = (n: number, dueAt = clock.now()) =>
       schedule(db(), t, { key: jobKey('solo'), dueAt, payload: { n } }, clock.now());
     await again(1);
     await e.kick(); // run 1 starts and waits
-    expect(started).toEqual(['1']);
+    expect(runs.started).toEqual([1]);
     await again(2);
     await again(3, new Date(clock.now().getTime() + 1000));
     await e.kick();
     // Still the first run: nothing else started beside it.
     expect((await rowByKey('solo'))?.leaseToken).not.toBeNull();
-    expect(started).toEqual(['1']);
-    release();
+    expect(runs.started).toEqual([1]);
+    runs.release();
     await e.drain();
     // Re-planned to a second from now while running: it runs then, once, with the last payload.
     expect(await rowByKey('solo')).toMatchObject({ status: 'pending', rerunAt: null });
     clock.advance(1000);
     await e.drain();
-    expect(started).toEqual(['1', '3']);
-    expect(most).toBe(1);
+    expect(runs.started).toEqual([1, 3]);
+    expect(runs.most).toBe(1);
     expect(await rowByKey('solo')).toMatchObject({ status: 'done' });
   });
 
   it('never runs one key twice at once after a cancel: cancelled while running and scheduled again, it runs once more, after', async () => {
-    const started: number[] = [];
-    let release: () => void = () => {};
-    let running = 0;
-    let most = 0;
-    const e = engine([
-      handle(t, {
-        run: async (p) => {
-          running++;
-          most = Math.max(most, running);
-          started.push((p as { n: number }).n);
-          if (started.length === 1)
-            await new Promise<void>((r) => {
-              release = r;
-            });
-          running--;
-        },
-      }),
-    ]);
+    const runs = firstRunHeld();
+    const e = engine([runs.binding]);
     await schedule(
       db(),
       t,
@@ -359,12 +349,12 @@ describe('job engine', () => {
       clock.now(),
     );
     await e.kick();
-    expect(started).toEqual([1]);
-    release();
+    expect(runs.started).toEqual([1]);
+    runs.release();
     await e.drain();
     await e.drain();
-    expect(started).toEqual([1, 2]);
-    expect(most).toBe(1);
+    expect(runs.started).toEqual([1, 2]);
+    expect(runs.most).toBe(1);
     expect(await rowByKey('escalation:1:step')).toMatchObject({ status: 'done' });
   });
 
