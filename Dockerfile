@@ -6,6 +6,7 @@ COPY package.json package-lock.json ./
 COPY patches ./patches
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
