@@ -1,11 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { reusable } from '../db/prepared.js';
-import { type IncidentRow, incidentRoles, incidents } from '../db/schema.js';
+import { incidentRoles, incidents } from '../db/schema.js';
 import { codePoints, stripControl } from '../text.js';
-import { recordEvent } from '../timeline/timeline.js';
+import { eventValues, recordEvent, recordEventWith } from '../timeline/timeline.js';
 import { SUMMARY_MAX, TITLE_MAX, USER_ID } from './model.js';
-import { findIncident, findIncidentByDeclareKey } from './queries.js';
+import { findIncidentByDeclareKey } from './queries.js';
 import { planOnDeclare } from './reminders.js';
 import { scheduleSetup } from './setup.js';
 import type { IncidentDeps, Locked } from './unit-of-work.js';
@@ -79,35 +80,42 @@ export interface DeclareRequest extends DeclareFields {
   sourceChannelId: string | undefined;
 }
 
-/** The declaration's insert, built once (db/prepared.ts); a repeated declare key inserts nothing. */
+/**
+ * The declaration's insert and its `declared` event in one statement, built once (db/prepared.ts): a
+ * repeated declare key inserts neither. The id is chosen here, so the event can name it up front.
+ */
 const insertIncident = reusable('incidents_declare', (db) => {
   const p = sql.placeholder;
-  return db
-    .insert(incidents)
-    .values({
-      teamId: p('teamId'),
-      number: 0,
-      title: p('title'),
-      summary: p('summary'),
-      severity: p('severity'),
-      isPrivate: p('isPrivate'),
-      isTest: p('isTest'),
-      reporterId: p('reporterId'),
-      sourceChannelId: p('sourceChannelId'),
-      declareKey: p('declareKey'),
-      channelName: '',
-      declaredAt: p('now'),
-      updatedAt: p('now'),
-    })
-    .onConflictDoNothing({ target: [incidents.teamId, incidents.declareKey] })
-    .returning();
+  const declared = db.$with('declared').as(
+    db
+      .insert(incidents)
+      .values({
+        id: p('id'),
+        teamId: p('teamId'),
+        number: 0,
+        title: p('title'),
+        summary: p('summary'),
+        severity: p('severity'),
+        isPrivate: p('isPrivate'),
+        isTest: p('isTest'),
+        reporterId: p('reporterId'),
+        sourceChannelId: p('sourceChannelId'),
+        declareKey: p('declareKey'),
+        channelName: '',
+        declaredAt: p('now'),
+        updatedAt: p('now'),
+      })
+      .onConflictDoNothing({ target: [incidents.teamId, incidents.declareKey] })
+      .returning(),
+  );
+  return db.with(declared, recordEventWith(db, declared)).select().from(declared);
 });
 
 /**
  * Declares an incident in one transaction: the incident, its commander role, the timeline, and the
  * durable job that creates the channel, card and announcement; the next per-workspace number is taken as
- * it commits. A second
- * call with the same declareKey (Slack retry, double click) returns the first incident unchanged.
+ * it commits. A second call with the same declareKey (Slack retry, double click) changes nothing and
+ * answers with the first incident's id.
  */
 export async function declareIncident(
   deps: IncidentDeps,
@@ -119,13 +127,18 @@ export async function declareIncident(
      */
     alsoInTransaction?: (l: Locked) => Promise<void>;
   } = {},
-): Promise<{ incident: IncidentRow; created: boolean }> {
+): Promise<{ incidentId: string; created: boolean }> {
   // No lookup first: a second copy (Slack retry, double click) inserts nothing at its first statement (the
   // unique declare key; a copy racing the first waits for its commit) and is answered with the first's
-  // incident; the common case saves a round trip, and no copy leaves an error in the server's log.
-  const id = await deps.db.transaction(async (tx) => {
+  // id; the common case saves a round trip, and no copy leaves an error in the server's log. Nor a read
+  // back after: the number is taken as the transaction commits (a deferred trigger, drizzle/0010, so the
+  // counter row's lock that serialises a workspace's declarations is held for the commit alone), and
+  // whoever shows it (setup, naming the channel) reads the committed row when it runs.
+  const id = randomUUID();
+  const created = await deps.db.transaction(async (tx) => {
     const now = deps.clock.now();
     const [inserted] = await insertIncident(tx, {
+      id,
       teamId: req.teamId,
       title: req.title,
       summary: req.summary,
@@ -136,15 +149,15 @@ export async function declareIncident(
       sourceChannelId: req.sourceChannelId ?? null,
       declareKey: req.declareKey,
       now,
+      ...eventValues({
+        incidentId: id,
+        kind: 'declared',
+        actorId: req.reporterId,
+        at: now,
+        data: { title: req.title, severity: req.severity, private: req.isPrivate, test: req.isTest },
+      }),
     });
-    if (!inserted) return undefined;
-    await recordEvent(tx, {
-      incidentId: inserted.id,
-      kind: 'declared',
-      actorId: req.reporterId,
-      at: now,
-      data: { title: req.title, severity: req.severity, private: req.isPrivate, test: req.isTest },
-    });
+    if (!inserted) return false;
     if (req.commanderId) {
       await tx.insert(incidentRoles).values({
         incidentId: inserted.id,
@@ -171,17 +184,10 @@ export async function declareIncident(
     await planOnDeclare(declared, deps.config);
     await deps.escalation.declared(declared);
     await options.alsoInTransaction?.(declared);
-    return inserted.id;
+    return true;
   });
-  if (id === undefined) {
-    const first = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
-    if (!first) throw new Error('the declaration this one repeats is gone');
-    return { incident: first, created: false };
-  }
-  // The number is taken as the transaction commits (a deferred trigger, drizzle/0010): the counter row's
-  // lock, which serialises a workspace's declarations, is held for the commit alone, not across round
-  // trips to this process. Read back now; the channel name follows from it when setup runs.
-  const incident = await findIncident(deps.db, id);
-  if (!incident) throw new Error('the declared incident is gone');
-  return { incident, created: true };
+  if (created) return { incidentId: id, created };
+  const first = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
+  if (!first) throw new Error('the declaration this one repeats is gone');
+  return { incidentId: first.id, created };
 }

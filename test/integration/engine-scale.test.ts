@@ -97,7 +97,7 @@ reminders: {missing_commander_after: 10m, deputy_callouts: 10m}`,
     );
     const clock = new FakeClock();
     const deps = incidentDeps(testDb().database.db, clock, { ...DEFAULT_INCIDENT_CONFIG, ...config });
-    const { incident } = await declareIncident(deps, {
+    const { incidentId } = await declareIncident(deps, {
       teamId: 'T1',
       reporterId: 'U0REP',
       declareKey: 'k',
@@ -111,7 +111,7 @@ reminders: {missing_commander_after: 10m, deputy_callouts: 10m}`,
     });
     const pending = async () =>
       (await testDb().database.db.select().from(timers).where(eq(timers.status, 'pending')))
-        .map((t) => t.key.replace(`incident:${incident.id}:`, ''))
+        .map((t) => t.key.replace(`incident:${incidentId}:`, ''))
         .sort();
     expect(await pending()).toEqual([
       'escalation:0',
@@ -121,9 +121,9 @@ reminders: {missing_commander_after: 10m, deputy_callouts: 10m}`,
       'remind:deputy',
       'remind:update',
     ]);
-    await acknowledge(deps, { incidentId: incident.id, actorId: 'U0A' });
+    await acknowledge(deps, { incidentId, actorId: 'U0A' });
     expect((await pending()).filter((k) => k.startsWith('escalation'))).toEqual([]);
-    await resolveIncident(deps, { incidentId: incident.id, actorId: 'U0A', summary: 'done' });
+    await resolveIncident(deps, { incidentId, actorId: 'U0A', summary: 'done' });
     expect(
       (await pending()).filter(
         (k) => !k.startsWith('post:') && !k.startsWith('invite:') && k !== 'provision' && k !== 'refresh',

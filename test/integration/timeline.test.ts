@@ -18,7 +18,7 @@ const clock = new FakeClock();
 describe('the timeline', () => {
   it('holds one event for each state change made through the services, in order, with who and when', async () => {
     const deps = incidentDeps(testDb().database.db, clock);
-    const { incident } = await declareIncident(deps, {
+    const { incidentId } = await declareIncident(deps, {
       teamId: 'T1',
       reporterId: 'U0REP',
       declareKey: 'v1',
@@ -30,7 +30,7 @@ describe('the timeline', () => {
       isPrivate: false,
       isTest: false,
     });
-    const base = { incidentId: incident.id, actorId: 'U0CMD' };
+    const base = { incidentId, actorId: 'U0CMD' };
     const steps: [string, () => Promise<unknown>][] = [
       ['role_assigned', () => assignRole(deps, { ...base, role: 'deputy', userId: 'U0DEP' })],
       ['severity_changed', () => changeSeverity(deps, { ...base, severity: 'sev1' })],
@@ -55,7 +55,7 @@ describe('the timeline', () => {
     const events = await testDb()
       .database.db.select()
       .from(timelineEvents)
-      .where(eq(timelineEvents.incidentId, incident.id))
+      .where(eq(timelineEvents.incidentId, incidentId))
       .orderBy(asc(timelineEvents.id));
     expect(events.map((e) => e.kind)).toEqual(expected);
     expect(events.every((e) => e.actorId)).toBe(true);
@@ -75,7 +75,7 @@ describe('the timeline', () => {
     const after = await testDb()
       .database.db.select()
       .from(timelineEvents)
-      .where(eq(timelineEvents.incidentId, incident.id));
+      .where(eq(timelineEvents.incidentId, incidentId));
     expect(after).toHaveLength(before);
 
     // Every change left one card refresh planned, not one per change.
