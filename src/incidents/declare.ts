@@ -3,12 +3,13 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { reusable } from '../db/prepared.js';
 import { incidentRoles, incidents } from '../db/schema.js';
+import { newJobWith } from '../jobs/job.js';
 import { codePoints, stripControl } from '../text.js';
 import { eventValues, recordEvent, recordEventWith } from '../timeline/timeline.js';
 import { SUMMARY_MAX, TITLE_MAX, USER_ID } from './model.js';
 import { findIncidentByDeclareKey } from './queries.js';
 import { planOnDeclare } from './reminders.js';
-import { scheduleSetup } from './setup.js';
+import { setupJobValues } from './setup.js';
 import type { IncidentDeps, Locked } from './unit-of-work.js';
 
 /** The declare form's fields, validated; each message is shown under its field. */
@@ -81,8 +82,9 @@ export interface DeclareRequest extends DeclareFields {
 }
 
 /**
- * The declaration's insert and its `declared` event in one statement, built once (db/prepared.ts): a
- * repeated declare key inserts neither. The id is chosen here, so the event can name it up front.
+ * The declaration's insert, its `declared` event and its setup job in one statement, built once
+ * (db/prepared.ts): a repeated declare key inserts none of them. The id is chosen here, so the event and
+ * the job can name it up front.
  */
 const insertIncident = reusable('incidents_declare', (db) => {
   const p = sql.placeholder;
@@ -108,7 +110,7 @@ const insertIncident = reusable('incidents_declare', (db) => {
       .onConflictDoNothing({ target: [incidents.teamId, incidents.declareKey] })
       .returning(),
   );
-  return db.with(declared, recordEventWith(db, declared)).select().from(declared);
+  return db.with(declared, recordEventWith(db, declared), newJobWith(db, declared)).select().from(declared);
 });
 
 /**
@@ -156,6 +158,7 @@ export async function declareIncident(
         at: now,
         data: { title: req.title, severity: req.severity, private: req.isPrivate, test: req.isTest },
       }),
+      ...setupJobValues(id, now),
     });
     if (!inserted) return false;
     if (req.commanderId) {
@@ -174,7 +177,6 @@ export async function declareIncident(
         data: { role: 'commander', userId: req.commanderId },
       });
     }
-    await scheduleSetup(tx, inserted.id, now);
     const declared: Locked = {
       tx,
       incident: inserted,

@@ -13,7 +13,7 @@ import {
   type JobContext,
   jobKey,
   jobType,
-  schedule,
+  newJobValues,
   wakeValues,
   wakeWaiters,
   wakeWaitersWith,
@@ -39,10 +39,9 @@ import { withIncident } from './unit-of-work.js';
 export const setupJob = jobType('incident.provision', z.object({ incidentId: z.uuid() }));
 export const setupKey = (incidentId: string) => jobKey('incident', incidentId, 'provision');
 
-/** Schedules the setup of a just-declared incident, in the declaring transaction. */
-export function scheduleSetup(tx: Tx, incidentId: string, now: Date): Promise<void> {
-  return schedule(tx, setupJob, { key: setupKey(incidentId), dueAt: now, payload: { incidentId } }, now);
-}
+/** The setup job's values for `newJobWith` in the declaring statement (declare.ts): due at once. */
+export const setupJobValues = (incidentId: string, now: Date) =>
+  newJobValues(setupJob, { key: setupKey(incidentId), dueAt: now, payload: { incidentId } }, now);
 
 export interface SetupDeps {
   db: Db;

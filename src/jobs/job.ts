@@ -164,6 +164,40 @@ export async function scheduleOnce<P>(
     .onConflictDoNothing({ target: timers.key });
 }
 
+/**
+ * A new job as a CTE to put beside `change` (the CTE creating what the job is for) in one statement: it
+ * is created only when `change` returned a row. Only for a key that cannot exist yet (it names the row
+ * `change` creates), so there is nothing to re-plan; a key that does exist fails the statement. Built once
+ * with the statement (db/prepared.ts): the values are placeholders, filled by `newJobValues`.
+ */
+export function newJobWith(db: Db | Tx, change: WithSubquery): WithSubquery {
+  const t = timers;
+  const columns = [t.key, t.kind, t.payload, t.scheduledFor, t.dueAt, t.waitingFor, t.createdAt];
+  const p = (name: keyof ReturnType<typeof newJobValues>) => sql.placeholder(name);
+  return db.$with('new_job', {}).as(
+    sql`insert into ${t} (${sql.join(
+      columns.map((c) => sql.identifier(c.name)),
+      sql`, `,
+    )})
+      select ${p('job_key')}, ${p('job_kind')}, ${p('job_payload')}::jsonb, ${p('job_scheduled_for')}::timestamptz,
+        ${p('job_due_at')}::timestamptz, ${p('job_waiting_for')}, ${p('job_now')}::timestamptz
+      where exists (select 1 from ${change})`,
+  );
+}
+
+/** The placeholder values of `newJobWith` for this job (its payload checked as `schedule` checks it). */
+export function newJobValues<P>(type: JobType<P>, job: Scheduled<P>, now: Date) {
+  return {
+    job_key: job.key as string,
+    job_kind: type.kind,
+    job_payload: JSON.stringify(type.payload.parse(job.payload)),
+    job_scheduled_for: job.dueAt.toISOString(),
+    job_due_at: dueOf(job).toISOString(),
+    job_waiting_for: (job.after ?? null) as string | null,
+    job_now: now.toISOString(),
+  };
+}
+
 /** Makes the jobs waiting for `awaited` due now; returns how many. */
 export async function wakeWaiters(tx: Db | Tx, awaited: JobKey, now: Date): Promise<number> {
   const rows = await tx

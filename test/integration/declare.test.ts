@@ -78,6 +78,10 @@ describe('declareIncident', () => {
         kind: 'incident.provision',
         status: 'pending',
         payload: { incidentId },
+        attempts: 0,
+        leaseToken: null,
+        dueAt: clock.now(),
+        scheduledFor: clock.now(),
       },
     ]);
   });
@@ -89,6 +93,9 @@ describe('declareIncident', () => {
     expect(first.created).toBe(true);
     expect(again).toEqual({ incidentId: first.incidentId, created: false });
     expect(await testDb().database.db.select().from(incidents)).toHaveLength(1);
+    // The copy's statement inserted nothing: no second event, no second setup job.
+    expect(await listEvents(testDb().database.db, first.incidentId)).toHaveLength(1);
+    expect(await testDb().database.db.select().from(timers)).toHaveLength(1);
   });
 
   itWithServer('gives 40 concurrent declarations in one team distinct consecutive numbers', async () => {
