@@ -103,13 +103,38 @@ export function listOpenIncidents(db: Db, teamId: string): Promise<IncidentRow[]
     .limit(OPEN_INCIDENTS_LISTED);
 }
 
-/** Current holders of each role (relieved_at is null). */
+/**
+ * Current holders of each role (relieved_at is null), as one row per incident that has any, batched like
+ * the incident itself: a claim's setup jobs read their roles in one statement, and a use-case's
+ * transaction runs a statement built once.
+ */
+const rolesByIncidentIds = batchedLookup(
+  'roles_by_incident_ids',
+  (db) =>
+    db
+      .select({
+        incidentId: incidentRoles.incidentId,
+        holders: sql<
+          Record<string, string> | string
+        >`json_object_agg(${incidentRoles.role}, ${incidentRoles.userId})`,
+      })
+      .from(incidentRoles)
+      .where(
+        and(
+          sql`${incidentRoles.incidentId} = any(string_to_array(${sql.placeholder('keys')}, ',')::uuid[])`,
+          isNull(incidentRoles.relievedAt),
+        ),
+      )
+      .groupBy(incidentRoles.incidentId),
+  (row) => row.incidentId,
+);
+
+/** Current holders of each role; none for an id that is not a UUID. */
 export async function currentRoles(db: Db | Tx, incidentId: string): Promise<Partial<Record<Role, string>>> {
-  const rows = await db
-    .select({ role: incidentRoles.role, userId: incidentRoles.userId })
-    .from(incidentRoles)
-    .where(and(eq(incidentRoles.incidentId, incidentId), isNull(incidentRoles.relievedAt)));
-  return Object.fromEntries(rows.map((r) => [r.role, r.userId]));
+  if (!UUID.test(incidentId)) return {};
+  const row = await rolesByIncidentIds(db, incidentId.toLowerCase());
+  // A json value: postgres.js and PGlite both parse it, unless a driver's settings say otherwise.
+  return !row ? {} : typeof row.holders === 'string' ? JSON.parse(row.holders) : row.holders;
 }
 
 export async function openTaskCount(db: Db | Tx, incidentId: string): Promise<number> {
