@@ -32,4 +32,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The same as `npm start` without the build step, which already ran above. The heap limit is explained in
 # the README (Performance): it keeps V8 from sizing the heap for the whole machine's memory.
-CMD ["node", "--max-old-space-size=1024", "--max-semi-space-size=8", "--liftoff-only", "dist/main.js"]
+CMD ["node", "--max-old-space-size=384", "--max-semi-space-size=8", "--liftoff-only", "dist/main.js"]
