@@ -1,11 +1,16 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type WebSocket, WebSocketServer } from 'ws';
 import { type Bot, startBot } from '../../src/bot.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { BOT_TOKEN, declareView, testConfig } from '../helpers/http.js';
+import { BOT_TOKEN, testConfig } from '../helpers/http.js';
 import { captureLogger } from '../helpers/logger.js';
-import { SlackApiMock, TEAM_ID } from '../helpers/slack-api.js';
+import { SlackApiMock } from '../helpers/slack-api.js';
+import {
+  APP_TOKEN,
+  commandEnvelope,
+  declarationEnvelope,
+  interactiveEnvelope,
+  socketModeSlack,
+} from '../helpers/socket-mode.js';
 
 /**
  * Socket Mode end to end: the bot opens a WebSocket to a local stand-in for Slack's Socket Mode endpoint
@@ -15,55 +20,19 @@ import { SlackApiMock, TEAM_ID } from '../helpers/slack-api.js';
 
 let tdb: TestDatabase;
 let bot: Bot;
-let wss: WebSocketServer;
-let socket: WebSocket;
+let socketSlack: Awaited<ReturnType<typeof socketModeSlack>>;
 let api: Awaited<ReturnType<SlackApiMock['listen']>>;
 const slack = new SlackApiMock();
-const acks = new Map<string, unknown>();
-
-function send(envelope: Record<string, unknown>): Promise<unknown> {
-  const id = String(envelope.envelope_id);
-  socket.send(JSON.stringify(envelope));
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      if (acks.has(id)) {
-        clearInterval(poll);
-        resolve(acks.get(id));
-      } else if (Date.now() - started > 10_000) {
-        clearInterval(poll);
-        reject(new Error(`no ack for ${id}`));
-      }
-    }, 10);
-  });
-}
+const send = (envelope: { envelope_id: string } & Record<string, unknown>) => socketSlack.send(envelope);
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
-  wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  const connected = new Promise<void>((resolve) => {
-    wss.on('connection', (ws) => {
-      socket = ws;
-      ws.on('message', (data) => {
-        const msg = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown };
-        if (msg.envelope_id) acks.set(msg.envelope_id, msg.payload ?? null);
-      });
-      ws.send(
-        JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0APP0001' } }),
-      );
-      resolve();
-    });
-  });
-  await new Promise((resolve) => wss.once('listening', resolve));
-  const wsPort = (wss.address() as AddressInfo).port;
-  slack.override('apps.connections.open', () => ({
-    body: { ok: true, url: `ws://127.0.0.1:${wsPort}/link` },
-  }));
+  socketSlack = await socketModeSlack(slack);
   api = await slack.listen();
   const config = testConfig({ announcementsChannel: 'C0ANNOUNCE' });
   config.slack = {
     ...config.slack,
-    appToken: 'xapp-1-A0APP0001-test',
+    appToken: APP_TOKEN,
     signingSecret: undefined,
     apiUrl: api.apiUrl,
   };
@@ -73,12 +42,12 @@ beforeAll(async () => {
     database: tdb.database,
     tick: false,
   });
-  await connected;
+  await socketSlack.connected;
 });
 
 afterAll(async () => {
   await bot?.stop();
-  wss?.close();
+  await socketSlack?.close();
   await api?.close();
   await tdb?.drop();
 });
@@ -90,38 +59,17 @@ describe('Socket Mode', () => {
   });
 
   it('answers /incident help through the socket', async () => {
-    const ack = (await send({
-      envelope_id: 'env-help',
-      type: 'slash_commands',
-      accepts_response_payload: true,
-      payload: {
-        team_id: TEAM_ID,
-        channel_id: 'C0GENERAL',
-        user_id: 'U0REPORTER',
-        command: '/incident',
-        text: 'help',
-        response_url: 'https://hooks.slack.com/commands/x',
-        trigger_id: '1.2.3',
-        api_app_id: 'A0APP0001',
-      },
-    })) as { response_type: string; text: string; blocks: unknown[] };
+    const ack = (await send(commandEnvelope('env-help', 'help'))) as {
+      response_type: string;
+      text: string;
+      blocks: unknown[];
+    };
     expect(ack.response_type).toBe('ephemeral');
     expect(JSON.stringify(ack.blocks)).toContain('/incident declare [title]');
   });
 
   it('declares an incident from a view submission and sets it up', async () => {
-    await send({
-      envelope_id: 'env-declare',
-      type: 'interactive',
-      accepts_response_payload: true,
-      payload: {
-        type: 'view_submission',
-        team: { id: TEAM_ID },
-        user: { id: 'U0REPORTER', team_id: TEAM_ID },
-        api_app_id: 'A0APP0001',
-        view: { team_id: TEAM_ID, ...declareView({ title: 'Over the socket', severity: 'SEV1' }) },
-      },
-    });
+    await send(declarationEnvelope('env-declare', { title: 'Over the socket', severity: 'SEV1' }));
     await bot.engine.drain();
     expect(slack.callsTo('conversations.create')[0]?.args.name).toBe('inc-1-over-the-socket');
     expect(slack.pins).toHaveLength(1);
@@ -130,36 +78,18 @@ describe('Socket Mode', () => {
 
   it('runs the incident from its channel: commands and card buttons over the socket', async () => {
     const channel = slack.channels[0]?.id as string;
-    const ack = (await send({
-      envelope_id: 'env-severity',
-      type: 'slash_commands',
-      accepts_response_payload: true,
-      payload: {
-        team_id: TEAM_ID,
-        channel_id: channel,
-        user_id: 'U0REPORTER',
-        command: '/incident',
-        text: 'severity 2',
-        response_url: 'https://hooks.slack.com/commands/x',
-        trigger_id: '1.2.4',
-        api_app_id: 'A0APP0001',
-      },
-    })) as { text: string };
+    const ack = (await send(commandEnvelope('env-severity', 'severity 2', channel, '1.2.4'))) as {
+      text: string;
+    };
     expect(ack.text).toBe('Severity is now SEV2.');
     await bot.engine.drain();
     expect(slack.callsTo('chat.update').length).toBeGreaterThan(0);
 
     const card = slack.messages.find((m) => m.metadata?.event_type === 'incident_card');
     const incidentId = JSON.stringify(card?.blocks).match(/card_actions:([0-9a-f-]{36})/)?.[1];
-    await send({
-      envelope_id: 'env-button',
-      type: 'interactive',
-      accepts_response_payload: true,
-      payload: {
+    await send(
+      interactiveEnvelope('env-button', {
         type: 'block_actions',
-        team: { id: TEAM_ID },
-        user: { id: 'U0REPORTER', team_id: TEAM_ID },
-        api_app_id: 'A0APP0001',
         trigger_id: '1.2.5',
         container: { type: 'message', channel_id: channel, message_ts: card?.ts },
         channel: { id: channel },
@@ -172,8 +102,8 @@ describe('Socket Mode', () => {
             action_ts: '1',
           },
         ],
-      },
-    });
+      }),
+    );
     await slack.waitFor(
       'views.open',
       (c) => (c.args.view as { callback_id?: string }).callback_id === 'incident_update',
