@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_INCIDENT_CONFIG, parseIncidentConfig } from '../../src/config/index.js';
@@ -80,6 +81,43 @@ describe('timer engine at scale (real PostgreSQL)', () => {
     const perTick = (performance.now() - started) / 20;
     console.log(`[measure] empty tick with 100,000 pending future timers: ${perTick.toFixed(2)} ms`);
   });
+  itWithServer(
+    'a storm the statistics do not know of is still claimed in due order, never sorted whole',
+    async () => {
+      const clock = new FakeClock();
+      const now = clock.now().toISOString();
+      await testDb().database.db.execute(sql`
+      insert into timers (key, kind, payload, scheduled_for, due_at, created_at)
+      select 'storm:' || g, 'x', '{}'::jsonb, ${now}::timestamptz - (g || ' ms')::interval,
+             ${now}::timestamptz - (g || ' ms')::interval, ${now}::timestamptz
+      from generate_series(1, 5000) g`);
+      // As at the start of a storm: no statistics say that thousands of rows are due.
+      await testDb().database.db.execute(sql`delete from pg_statistic where starelid = 'timers'::regclass`);
+      const url = testDb().url as string;
+      const plans: string[] = [];
+      const one = postgres(url, { max: 1, onnotice: (n) => plans.push(String(n.message)) });
+      try {
+        await one.unsafe(`load 'auto_explain'`);
+        await one.unsafe(`set auto_explain.log_min_duration = 0`);
+        await one.unsafe(`set auto_explain.log_nested_statements = on`);
+        await one.unsafe(`set auto_explain.log_level = notice`);
+        const ids = await one.begin(
+          (tx) => tx`select due.id from incident_bot_due_jobs(${now}::timestamptz, 16) as due(id)`,
+        );
+        expect(ids).toHaveLength(16);
+        const inner = plans.find((p) => p.includes('FOR UPDATE SKIP LOCKED')) ?? '';
+        expect(inner).toContain('Index Scan using timers_pending_due_idx');
+        expect(inner).not.toMatch(/\bSort\b/);
+        // Oldest due first: the claim walks the index from its start.
+        const keys = await one`select key from timers where id = any(${ids.map((r) => r.id)}::bigint[])`;
+        expect(keys.map((r) => r.key).sort()).toEqual(
+          Array.from({ length: 16 }, (_, i) => `storm:${5000 - i}`).sort(),
+        );
+      } finally {
+        await one.end();
+      }
+    },
+  );
 });
 
 describe('timers follow the incident', () => {
