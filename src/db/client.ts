@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { withPreparedStatements } from './pglite-statements.js';
 import { schema } from './schema.js';
 
 /** The one database type the services see, whichever driver is underneath. */
@@ -120,26 +121,31 @@ export function openPostgres(url: string, options: { max?: number; jobsMax?: num
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   // Loaded only here: on PostgreSQL the embedded database's modules would cost 17 MB of RSS for nothing.
-  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('drizzle-orm/pglite'),
-    import('drizzle-orm/pglite/migrator'),
-  ]);
+  const [{ PGlite, protocol, parse }, { drizzle: drizzlePglite }, { migrate: migratePglite }] =
+    await Promise.all([
+      import('@electric-sql/pglite'),
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
   // PGlite's WebAssembly heap holds PostgreSQL's shared buffers and never shrinks; the 128 MB default is
   // sized for a server, and one team's incidents fit many times over in 16 MB. (What else it costs, and
   // why `npm start` runs with --liftoff-only: README, Performance.)
   const client = await PGlite.create(dataDir, {
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
   });
-  const pg = drizzlePglite({ client, schema });
-  const db = pg as unknown as Db;
+  // Migrations through PGlite's own query; everything after them through prepared statements.
+  const migrating = drizzlePglite({ client, schema });
+  const db = drizzlePglite({
+    client: withPreparedStatements(client, { protocol, parse }),
+    schema,
+  }) as unknown as Db;
   let migrated = false;
   return {
     db,
     jobs: db,
     kind: 'pglite',
     async migrate() {
-      await migratePglite(pg, { migrationsFolder: MIGRATIONS_FOLDER });
+      await migratePglite(migrating, { migrationsFolder: MIGRATIONS_FOLDER });
       migrated = true;
     },
     ready: () => readiness(db, () => migrated),
