@@ -23,6 +23,11 @@ import type * as Pglite from '@electric-sql/pglite';
 export type PgliteProtocol = Pick<typeof Pglite, 'protocol' | 'parse'>;
 
 type QueryOptions = Pglite.QueryOptions;
+/** The backend messages read here (PGlite's protocol message classes, by their `name`). */
+type Message = { name: string };
+type RowDescription = Message & { fields: { name: string; dataTypeID: number }[] };
+type DataRow = Message & { fields: (string | null)[] };
+type CommandComplete = Message & { text: string };
 type Params = unknown[] | undefined;
 
 export const PREPARED_LIMIT = 200;
@@ -72,6 +77,47 @@ export function withPreparedStatements(client: Pglite.PGlite, pglite: PgliteProt
     return statement;
   }
 
+  /**
+   * The statement's rows, fields and counts, as PGlite's `parseResults` gives the first result. Not
+   * `parseResults` itself: it copies the 318 type parsers PGlite holds (one per array type of the
+   * database) into a new object on every call when the caller brings its own, as drizzle always does —
+   * 100–150 µs a statement, more than running a small one. Here each column's parser is looked up once.
+   */
+  function resultOf(messages: Message[], options: QueryOptions | undefined): Pglite.Results<never> {
+    let fields: { name: string; dataTypeID: number }[] = [];
+    let parsers: (((value: string, type: number) => unknown) | undefined)[] = [];
+    const rows: unknown[] = [];
+    for (const m of messages) {
+      if (m.name === 'rowDescription') {
+        fields = (m as RowDescription).fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
+        parsers = fields.map((f) => options?.parsers?.[f.dataTypeID] ?? client.parsers[f.dataTypeID]);
+      } else if (m.name === 'dataRow') {
+        const values = (m as DataRow).fields.map((value, i) => {
+          const parser = parsers[i];
+          return value === null || !parser ? value : parser(value, fields[i]?.dataTypeID as number);
+        });
+        rows.push(
+          options?.rowMode === 'array'
+            ? values
+            : Object.fromEntries(fields.map((f, i) => [f.name, values[i]])),
+        );
+      } else if (m.name === 'commandComplete') {
+        const words = (m as CommandComplete).text.split(' ');
+        const command = words[0] as string;
+        const count = Number.parseInt(words[words.length - 1] as string, 10);
+        const affectedRows = ['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(command) ? count : 0;
+        return {
+          rows,
+          fields,
+          affectedRows,
+          ...(Number.isNaN(count) ? {} : { rowCount: count }),
+          command,
+        } as Pglite.Results<never>;
+      }
+    }
+    return { rows: [], fields: [], affectedRows: 0 } as Pglite.Results<never>;
+  }
+
   /** One statement, on whichever lock the caller holds; as PGlite's `query` answers. */
   async function run(text: string, params: Params, options: QueryOptions | undefined) {
     try {
@@ -90,7 +136,7 @@ export function withPreparedStatements(client: Pglite.PGlite, pglite: PgliteProt
           serialize.sync(),
         ),
       );
-      return pglite.parse.parseResults(messages, client.parsers, options)[0] as Pglite.Results<never>;
+      return resultOf(messages, options);
     } catch (err) {
       // What PGlite's own query adds to a database error, so the error says which statement failed.
       if (err instanceof Error && 'code' in err)

@@ -50,6 +50,14 @@ describe('PGlite statements prepared once', () => {
       expect(tidy(ours)).toBe(tidy(theirs));
       expect(ours.rows).toHaveLength(1);
     }
+    const update = 'update team_counters set last_number = last_number where team_id = $1';
+    const client = (database.db as unknown as { $client: PgliteLike }).$client;
+    const counts = (r: object) => {
+      const { rows: _rows, ...rest } = r as { rows: unknown[] };
+      return rest;
+    };
+    expect(counts(await client.query(update, ['T1']))).toEqual(counts(await raw.query(update, ['T1'])));
+    expect(counts(await client.query(update, ['T1']))).toMatchObject({ affectedRows: 1, command: 'UPDATE' });
     const before = await preparedCount();
     for (let i = 0; i < 5; i++)
       await database.db.execute(sql`select last_number from team_counters where team_id = ${'T1'}`);
