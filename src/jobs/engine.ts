@@ -57,10 +57,10 @@ const claimDue = reusable('jobs_claim', (db) => {
         rerunAt: sql`case when ${REPLANNED_AFTER_CANCEL} then null else ${timers.rerunAt} end`,
         finishedAt: null,
       })
-      .where(
-        sql`${timers.id} in (select due.id from incident_bot_due_jobs(${now}, ${sql.placeholder('limit')}::integer) as due(id))`,
-      )
+      .from(sql`incident_bot_due_jobs(${now}, ${sql.placeholder('limit')}::integer) as due`)
+      .where(sql`${timers.id} = due.id`)
       .returning({
+        wasDue: sql<Date>`due.due_at`.mapWith(timers.dueAt).as('was_due'),
         id: timers.id,
         key: timers.key,
         kind: timers.kind,
@@ -76,7 +76,13 @@ const claimDue = reusable('jobs_claim', (db) => {
       .from(timers)
       .where(and(eq(timers.status, 'pending'), gt(timers.dueAt, now))),
   );
-  return db.with(claimed, next).select().from(next).leftJoin(claimed, sql`true`);
+  // Started in the order they fell due, and in creation order among rows due at the same time.
+  return db
+    .with(claimed, next)
+    .select()
+    .from(next)
+    .leftJoin(claimed, sql`true`)
+    .orderBy(claimed.wasDue, claimed.id);
 });
 
 /** What the engine reads of a row it claimed. */

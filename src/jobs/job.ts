@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, isNull, like, lte, sql, type WithSubquery } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, like, lte, type SQL, sql, type WithSubquery } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import { reusable } from '../db/prepared.js';
@@ -198,13 +198,24 @@ export function newJobValues<P>(type: JobType<P>, job: Scheduled<P>, now: Date) 
   };
 }
 
-/** Makes the jobs waiting for `awaited` due now; returns how many. */
+/**
+ * What waking does to a waiter. One that is not running is due at `at`. One that is running keeps its
+ * lease (never due twice) and runs once more right after this run: it may have just asked to wait (a tier
+ * that found the tier before it unpaged and called `runAgain` with `after`) in the moment before the job
+ * it waits for woke it, and waiting for its fallback then would page minutes late.
+ */
+const woken = (at: SQL) => ({
+  dueAt: sql`case when ${timers.leaseToken} is null then ${at} else ${timers.dueAt} end`,
+  rerunAt: sql`case when ${timers.leaseToken} is null then ${timers.rerunAt} else least(coalesce(${timers.rerunAt}, 'infinity'), ${at}) end`,
+  waitingFor: null,
+});
+
+/** Makes the jobs waiting for `awaited` due now (or, if running, run again once done); returns how many. */
 export async function wakeWaiters(tx: Db | Tx, awaited: JobKey, now: Date): Promise<number> {
   const rows = await tx
     .update(timers)
-    .set({ dueAt: now, waitingFor: null })
-    // A waiter that is running (claimed after its fallback) keeps its lease: never make it due twice.
-    .where(and(eq(timers.status, 'pending'), eq(timers.waitingFor, awaited), isNull(timers.leaseToken)))
+    .set(woken(sql`${now.toISOString()}::timestamptz`))
+    .where(and(eq(timers.status, 'pending'), eq(timers.waitingFor, awaited)))
     .returning({ id: timers.id });
   return rows.length;
 }
@@ -218,12 +229,11 @@ export function wakeWaitersWith(db: Db | Tx, change: WithSubquery): WithSubquery
   return db.$with('woken_waiters').as(
     db
       .update(timers)
-      .set({ dueAt: sql`${sql.placeholder('wake_at')}::timestamptz`, waitingFor: null })
+      .set(woken(sql`${sql.placeholder('wake_at')}::timestamptz`))
       .where(
         and(
           eq(timers.status, 'pending'),
           eq(timers.waitingFor, sql`${sql.placeholder('wake_key')}`),
-          isNull(timers.leaseToken),
           sql`exists (select 1 from ${change})`,
         ),
       )

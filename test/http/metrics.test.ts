@@ -79,7 +79,8 @@ describe('GET /metrics', () => {
       declareView({ title: 'Slow search', severity: 'SEV2', commander: 'U0CMD0001' }, 'V0M2'),
     );
     await app.bot.engine.drain();
-    const channel = slack.channels[0]?.id as string;
+    // The SEV1 incident's channel, whichever setup made its channel first.
+    const channel = slack.channels.find((c) => c.name.endsWith('checkout-down'))?.id as string;
     clock.advance(5 * 60_000);
     await app.command('ack', { channel_id: channel, user_id: 'U0CMD0001' });
     clock.advance(5 * 60_000);

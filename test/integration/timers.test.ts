@@ -73,6 +73,18 @@ function firstRunHeld() {
 }
 
 describe('job engine', () => {
+  it('starts the rows of one claim in the order they fell due, and in creation order among equals', async () => {
+    const started: string[] = [];
+    const e = engine([handle(t, { run: async (_p, ctx) => void started.push(ctx.key) })]);
+    const ago = (ms: number) => new Date(clock.now().getTime() - ms);
+    await at('later-first', ago(1000));
+    await at('earliest', ago(2000));
+    await at('later-second', ago(1000));
+    await at('now');
+    await e.drain();
+    expect(started).toEqual(['earliest', 'later-first', 'later-second', 'now']);
+  });
+
   it('fires due timers once and leaves future ones alone', async () => {
     const fired: string[] = [];
     const e = engine([handle(t, { run: async (_p, ctx) => void fired.push(ctx.key) })]);
@@ -297,6 +309,32 @@ describe('job engine', () => {
     const replanned = await rowByKey('waiter:b');
     expect(replanned).toMatchObject({ status: 'pending', waitingFor: null, payload: { n: 'new' } });
     expect(replanned?.dueAt.getTime()).toBe(clock.now().getTime() + 60_000);
+  });
+
+  it('runs a waiter again at once when what it waits for wakes it while it is still running', async () => {
+    // A tier that found the tier before it unpaged asks to wait for it; the earlier tier pages and wakes
+    // it before this run has ended. The wake must not be lost to the run still holding its lease.
+    const awaited = jobKey('incident', 3, 'tier-1');
+    const runs: number[] = [];
+    let wakeWhileRunning = async () => {};
+    const e = engine([
+      handle(t, {
+        run: async (_p, ctx) => {
+          runs.push(ctx.attempt);
+          if (runs.length > 1) return;
+          await ctx.runAgain(new Date(clock.now().getTime() + 5000), { after: awaited });
+          await wakeWhileRunning();
+        },
+      }),
+    ]);
+    wakeWhileRunning = async () => {
+      expect(await wakeWaiters(db(), awaited, clock.now())).toBe(1);
+    };
+    await at('waiter:c');
+    await e.drain();
+    // No time passed: the second run came from the wake, not from the 5 s fallback.
+    expect(runs).toHaveLength(2);
+    expect(await rowByKey('waiter:c')).toMatchObject({ status: 'done', waitingFor: null, rerunAt: null });
   });
 
   it('refuses two handlers for one job kind', () => {
