@@ -107,10 +107,11 @@ const WAIT_FOR_FAILING_TIER = 3;
  * lease, so a re-plan that happened meanwhile stands) and returns true: the earlier step wakes it
  * through `wakeWaiters` when it pages, and a wake that comes while this run is still finishing runs it
  * again as soon as the run ends; should a wake be lost all the same, it looks again when the earlier step
- * is next due or 5 s on, whichever is sooner (plus the engine's fallback for waiting jobs). Waiting is a re-run of the job, not a failed attempt, so a long wait never parks it.
- * An earlier step that will never run (cancelled, failed for good) does not hold it up, and neither does
- * one that has failed `WAIT_FOR_FAILING_TIER` attempts: this tier then pages on time, and the failing one
- * finds its turn passed should it get through later (its failures are in the log).
+ * is next due or 5 s on, whichever is sooner (plus the engine's fallback for waiting jobs). Waiting is a
+ * re-run of the job, not a failed attempt, so a long wait never parks it. An earlier step that will
+ * never run (cancelled, failed for good) does not hold it up, and neither does one that has failed
+ * `WAIT_FOR_FAILING_TIER` attempts: this tier then pages on time, and the failing one finds its turn
+ * passed should it get through later (its failures are in the log).
  */
 export async function waitForEarlierTiers(
   db: Db | Tx,

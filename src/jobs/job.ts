@@ -199,23 +199,29 @@ export function newJobValues<P>(type: JobType<P>, job: Scheduled<P>, now: Date) 
 }
 
 /**
- * What waking does to a waiter. One that is not running is due at `at`. One that is running keeps its
- * lease (never due twice) and runs once more right after this run: it may have just asked to wait (a tier
- * that found the tier before it unpaged and called `runAgain` with `after`) in the moment before the job
- * it waits for woke it, and waiting for its fallback then would page minutes late.
+ * Which waiters a wake reaches, and what it does to them. One that is not running is due at `at`. One that
+ * is running keeps its lease (never due twice); if its run has already asked to run again after what it
+ * waits for (`runAgain` with `after`, as a tier does that found the tier before it unpaged), that re-run
+ * comes at `at` instead of at its fallback, minutes later. One that is running and has asked nothing
+ * (claimed after its fallback, still marked as waiting from when it was scheduled) is left alone: its run
+ * may be about to succeed, and a second run counted as a first would not look for what the first did.
  */
+const wakeable = and(
+  eq(timers.status, 'pending'),
+  sql`(${timers.leaseToken} is null or ${timers.rerunAt} is not null)`,
+);
 const woken = (at: SQL) => ({
   dueAt: sql`case when ${timers.leaseToken} is null then ${at} else ${timers.dueAt} end`,
-  rerunAt: sql`case when ${timers.leaseToken} is null then ${timers.rerunAt} else least(coalesce(${timers.rerunAt}, 'infinity'), ${at}) end`,
+  rerunAt: sql`case when ${timers.leaseToken} is null then ${timers.rerunAt} else least(${timers.rerunAt}, ${at}) end`,
   waitingFor: null,
 });
 
-/** Makes the jobs waiting for `awaited` due now (or, if running, run again once done); returns how many. */
+/** Makes the jobs waiting for `awaited` due now (a running one that asked to: its re-run); returns how many. */
 export async function wakeWaiters(tx: Db | Tx, awaited: JobKey, now: Date): Promise<number> {
   const rows = await tx
     .update(timers)
     .set(woken(sql`${now.toISOString()}::timestamptz`))
-    .where(and(eq(timers.status, 'pending'), eq(timers.waitingFor, awaited)))
+    .where(and(wakeable, eq(timers.waitingFor, awaited)))
     .returning({ id: timers.id });
   return rows.length;
 }
@@ -232,7 +238,7 @@ export function wakeWaitersWith(db: Db | Tx, change: WithSubquery): WithSubquery
       .set(woken(sql`${sql.placeholder('wake_at')}::timestamptz`))
       .where(
         and(
-          eq(timers.status, 'pending'),
+          wakeable,
           eq(timers.waitingFor, sql`${sql.placeholder('wake_key')}`),
           sql`exists (select 1 from ${change})`,
         ),

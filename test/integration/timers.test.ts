@@ -16,6 +16,7 @@ import {
   jobKeyPrefix,
   jobType,
   schedule,
+  WAIT_FALLBACK_MS,
   wakeWaiters,
 } from '../../src/jobs/job.js';
 import { type JobRow, timers } from '../../src/jobs/table.js';
@@ -335,6 +336,33 @@ describe('job engine', () => {
     // No time passed: the second run came from the wake, not from the 5 s fallback.
     expect(runs).toHaveLength(2);
     expect(await rowByKey('waiter:c')).toMatchObject({ status: 'done', waitingFor: null, rerunAt: null });
+  });
+
+  it('leaves a running waiter that asked nothing alone when it is woken: its run goes on to the end, once', async () => {
+    // A post claimed after its fallback, still marked as waiting for setup, that finds the channel and
+    // posts: setup's wake meanwhile must not make it run (and post) a second time.
+    const awaited = jobKey('incident', 4, 'provision');
+    const runs: number[] = [];
+    let woke = -1;
+    const e = engine([
+      handle(t, {
+        run: async (_p, ctx) => {
+          runs.push(ctx.attempt);
+          woke = await wakeWaiters(db(), awaited, clock.now());
+        },
+      }),
+    ]);
+    await schedule(
+      db(),
+      t,
+      { key: jobKey('post', 'd'), dueAt: clock.now(), payload: {}, after: awaited },
+      clock.now(),
+    );
+    clock.advance(WAIT_FALLBACK_MS + 1);
+    await e.drain();
+    expect(woke).toBe(0);
+    expect(runs).toEqual([1]);
+    expect(await rowByKey('post:d')).toMatchObject({ status: 'done' });
   });
 
   it('refuses two handlers for one job kind', () => {
