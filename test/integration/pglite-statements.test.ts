@@ -1,7 +1,8 @@
+import { PGlite, parse, protocol } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openPglite } from '../../src/db/client.js';
-import { PREPARED_LIMIT } from '../../src/db/pglite-statements.js';
+import { PREPARED_LIMIT, withPreparedStatements } from '../../src/db/pglite-statements.js';
 
 /**
  * Embedded PGlite runs the bot's statements as named prepared statements (db/pglite-statements.ts), not
@@ -10,19 +11,11 @@ import { PREPARED_LIMIT } from '../../src/db/pglite-statements.js';
  */
 
 let database: Database;
-let raw: { query: (text: string, params?: unknown[], options?: object) => Promise<{ rows: unknown[] }> };
 beforeAll(async () => {
   database = await openPglite(undefined);
   await database.migrate();
-  // The same PGlite, its own query: what the prepared path must match.
-  const pglite = (database.db as unknown as { $client: { _runExclusiveQuery: unknown } }).$client;
-  raw = { query: (text, params, options) => (pglite as never as PgliteLike).query(text, params, options) };
 });
 afterAll(() => database.close());
-
-interface PgliteLike {
-  query(text: string, params?: unknown[], options?: object): Promise<{ rows: unknown[] }>;
-}
 
 const rows = async (statement: ReturnType<typeof sql>) =>
   ((await database.db.execute(statement)) as unknown as { rows: Record<string, unknown>[] }).rows;
@@ -36,28 +29,37 @@ const preparedCount = async () =>
 
 describe('PGlite statements prepared once', () => {
   it('answers as PGlite’s own query does, and prepares each SQL text once', async () => {
-    await database.db.execute(sql`insert into team_counters (team_id, last_number) values ('T1', 7)`);
-    const text =
-      'select team_id, last_number, now() as at, $1::jsonb as doc, $2::text[] as tags from team_counters where team_id = $3';
-    const params = [JSON.stringify({ a: [1, 2] }), ['x', 'y,z'], 'T1'];
-    for (const rowMode of ['array', 'object'] as const) {
-      const ours = await (database.db as unknown as { $client: PgliteLike }).$client.query(text, params, {
-        rowMode,
-      });
-      const theirs = await raw.query(text, params, { rowMode });
+    // One PGlite, asked the same through its own query and through the prepared path.
+    const pglite = await PGlite.create();
+    try {
+      await pglite.exec(`create table counters (team_id text primary key, last_number integer not null);
+        insert into counters values ('T1', 7)`);
+      const prepared = withPreparedStatements(pglite, { protocol, parse });
+      const text =
+        'select team_id, last_number, now() as at, $1::jsonb as doc, $2::text[] as tags from counters where team_id = $3';
+      const params = [JSON.stringify({ a: [1, 2] }), ['x', 'y,z'], 'T1'];
       const tidy = (r: { rows: unknown[] }) =>
         JSON.stringify(r.rows).replace(/"\d{4}-\d\d-\d\dT[^"]+"/g, '"<now>"');
-      expect(tidy(ours)).toBe(tidy(theirs));
-      expect(ours.rows).toHaveLength(1);
+      for (const rowMode of ['array', 'object'] as const) {
+        const ours = await prepared.query(text, params, { rowMode });
+        const theirs = await pglite.query(text, params, { rowMode });
+        expect(tidy(ours)).toBe(tidy(theirs));
+        expect(ours.fields).toEqual(theirs.fields);
+        expect(ours.rows).toHaveLength(1);
+      }
+      const update = 'update counters set last_number = last_number where team_id = $1';
+      const counts = (r: object) => {
+        const { rows: _rows, ...rest } = r as { rows: unknown[] };
+        return rest;
+      };
+      const ours = await prepared.query(update, ['T1']);
+      expect(counts(ours)).toEqual(counts(await pglite.query(update, ['T1'])));
+      expect(counts(ours)).toMatchObject({ affectedRows: 1, command: 'UPDATE' });
+    } finally {
+      await pglite.close();
     }
-    const update = 'update team_counters set last_number = last_number where team_id = $1';
-    const client = (database.db as unknown as { $client: PgliteLike }).$client;
-    const counts = (r: object) => {
-      const { rows: _rows, ...rest } = r as { rows: unknown[] };
-      return rest;
-    };
-    expect(counts(await client.query(update, ['T1']))).toEqual(counts(await raw.query(update, ['T1'])));
-    expect(counts(await client.query(update, ['T1']))).toMatchObject({ affectedRows: 1, command: 'UPDATE' });
+
+    await database.db.execute(sql`insert into team_counters (team_id, last_number) values ('T1', 7)`);
     const before = await preparedCount();
     for (let i = 0; i < 5; i++)
       await database.db.execute(sql`select last_number from team_counters where team_id = ${'T1'}`);
