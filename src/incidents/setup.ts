@@ -132,16 +132,40 @@ const recordAnnouncement = reusable('setup_record_announcement', (db) => {
     .from(recorded);
 });
 
+/** What a step that succeeded writes: its settled flag, and the topic it set. */
+type Settled = Partial<Record<SettledColumn, true>> & { lastTopic?: string };
+/**
+ * Marks the steps that succeeded settled in one statement: a flag is only ever set here, never cleared
+ * (`or`), and the topic is kept unless a step set one.
+ */
+const settleStatement = reusable('setup_settle', (db) =>
+  db
+    .update(incidents)
+    .set({
+      invitesSettled: sql`${incidents.invitesSettled} or ${sql.placeholder('invitesSettled')}`,
+      topicSettled: sql`${incidents.topicSettled} or ${sql.placeholder('topicSettled')}`,
+      pinSettled: sql`${incidents.pinSettled} or ${sql.placeholder('pinSettled')}`,
+      announceSettled: sql`${incidents.announceSettled} or ${sql.placeholder('announceSettled')}`,
+      notifySettled: sql`${incidents.notifySettled} or ${sql.placeholder('notifySettled')}`,
+      lastTopic: sql`coalesce(${sql.placeholder('lastTopic')}, ${incidents.lastTopic})`,
+      updatedAt: nowAt,
+    })
+    .where(byId),
+);
+
 export function setupJobs(deps: SetupDeps): JobBinding[] {
   const { db, chat, clock } = deps;
 
   /** Marks the steps that succeeded settled, with the values they store alongside, in one statement. */
-  async function settle(incident: IncidentRow, settled: Partial<IncidentRow>[]) {
+  async function settle(incident: IncidentRow, settled: Settled[]) {
     if (settled.length === 0) return;
-    await db
-      .update(incidents)
-      .set(Object.assign({ updatedAt: clock.now() }, ...settled))
-      .where(eq(incidents.id, incident.id));
+    const all: Settled = Object.assign({}, ...settled);
+    await settleStatement(db, {
+      incidentId: incident.id,
+      now_at: clock.now().toISOString(),
+      ...Object.fromEntries(SETTLED_COLUMNS.map((column) => [column, all[column] === true])),
+      lastTopic: all.lastTopic ?? null,
+    });
   }
 
   /** Marks a step that failed for good settled, with a timeline event saying why, in one transaction. */
@@ -180,10 +204,10 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
     step: string,
     run: () => Promise<void>,
     options: {
-      storeOnSuccess?: Partial<IncidentRow>;
+      storeOnSuccess?: Omit<Settled, SettledColumn>;
       onPermanentFailure?: (error: PermanentError) => Promise<void>;
     } = {},
-  ): Promise<Partial<IncidentRow> | undefined> {
+  ): Promise<Settled | undefined> {
     try {
       await run();
     } catch (err) {
@@ -399,7 +423,7 @@ export function setupJobs(deps: SetupDeps): JobBinding[] {
     const snapshot = inChannelOf(channel);
 
     const announcementsChannel = deps.config.announcementsChannel;
-    const steps: Promise<Partial<IncidentRow> | undefined>[] = [];
+    const steps: Promise<Settled | undefined>[] = [];
     if (!current.pinSettled) {
       steps.push(
         optionalStep(attempt, current, 'pinSettled', 'pinning the card', () =>

@@ -1,16 +1,22 @@
-import {
-  type AppsManifestValidateArguments,
-  ErrorCode,
-  type KnownBlock,
-  type View,
-  WebClient,
-  type WebClientOptions,
+import type {
+  AppsManifestValidateArguments,
+  AuthTestResponse,
+  ChatPostMessageResponse,
+  ConversationsCreateResponse,
+  ConversationsHistoryResponse,
+  ConversationsInfoResponse,
+  ConversationsListResponse,
+  ConversationsMembersResponse,
+  ConversationsOpenResponse,
+  FilesGetUploadURLExternalResponse,
+  KnownBlock,
+  UsergroupsUsersListResponse,
+  View,
 } from '@slack/web-api';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { boltLogger } from './bolt-logger.js';
-import { slackFetch } from './web-fetch.js';
+import { type CallArguments, SlackCallError, SlackWebApi } from './web-api.js';
 
 /**
  * Every Slack Web API call the product makes goes through here, so that retries, error mapping and the
@@ -100,50 +106,41 @@ export interface SlackGatewayOptions {
   metrics?: Metrics;
 }
 
-/** Turns a Web API client error into the product's retry vocabulary. */
 /** Slack's outcome of a failed call, as a metric label: 429, the platform's error code, http_<status>. */
 function slackOutcome(err: unknown): string {
-  const e = err as { code?: string; data?: { error?: string }; statusCode?: number };
-  switch (e?.code) {
-    case ErrorCode.RateLimitedError:
+  if (!(err instanceof SlackCallError)) return 'request_error';
+  const f = err.failure;
+  switch (f.kind) {
+    case 'rate_limited':
       return '429';
-    case ErrorCode.PlatformError:
-      return e.data?.error ?? 'unknown_error';
-    case ErrorCode.HTTPError:
-      return e.statusCode === 429 ? '429' : `http_${e.statusCode ?? 0}`;
-    default:
+    case 'platform':
+      return f.error;
+    case 'http':
+      return `http_${f.status}`;
+    case 'request':
       return 'request_error';
   }
 }
 
+/** Turns a failed Web API call into the product's retry vocabulary. */
 export function classifySlackError(method: string, err: unknown): Error {
-  const e = err as {
-    code?: string;
-    data?: { error?: string; needed?: string };
-    retryAfter?: number;
-    statusCode?: number;
-    message?: string;
-  };
-  switch (e?.code) {
-    case ErrorCode.RateLimitedError:
-      return new RetryableError(`${method}: rate limited`, (e.retryAfter ?? 1) * 1000, { cause: err });
-    case ErrorCode.HTTPError:
-      return (e.statusCode ?? 500) >= 500 || e.statusCode === 429
-        ? new RetryableError(`${method}: HTTP ${e.statusCode}`, undefined, { cause: err })
-        : new PermanentError(`http_${e.statusCode}`, `${method}: HTTP ${e.statusCode}`, { cause: err });
-    case ErrorCode.RequestError:
-      return new RetryableError(`${method}: request failed (${e.message ?? 'network error'})`, undefined, {
-        cause: err,
-      });
-    case ErrorCode.PlatformError: {
-      const code = e.data?.error ?? 'unknown_error';
-      if (RETRYABLE_PLATFORM_ERRORS.has(code))
-        return new RetryableError(`${method}: ${code}`, undefined, { cause: err });
-      const needed = code === 'missing_scope' && e.data?.needed ? ` (needs ${e.data.needed})` : '';
-      return new PermanentError(code, `${method}: ${code}${needed}`, { cause: err });
+  if (!(err instanceof SlackCallError)) return err instanceof Error ? err : new Error(String(err));
+  const f = err.failure;
+  switch (f.kind) {
+    case 'rate_limited':
+      return new RetryableError(`${method}: rate limited`, f.retryAfterS * 1000, { cause: err });
+    case 'http':
+      return f.status >= 500
+        ? new RetryableError(`${method}: HTTP ${f.status}`, undefined, { cause: err })
+        : new PermanentError(`http_${f.status}`, `${method}: HTTP ${f.status}`, { cause: err });
+    case 'request':
+      return new RetryableError(`${method}: request failed (${f.reason})`, undefined, { cause: err });
+    case 'platform': {
+      if (RETRYABLE_PLATFORM_ERRORS.has(f.error))
+        return new RetryableError(`${method}: ${f.error}`, undefined, { cause: err });
+      const needed = f.error === 'missing_scope' && f.needed ? ` (needs ${f.needed})` : '';
+      return new PermanentError(f.error, `${method}: ${f.error}${needed}`, { cause: err });
     }
-    default:
-      return err instanceof Error ? err : new Error(String(err));
   }
 }
 
@@ -159,7 +156,7 @@ export interface BotIdentity {
 }
 
 export class SlackGateway {
-  private readonly client: WebClient;
+  private readonly api: SlackWebApi;
   private identity: BotIdentity | undefined;
   private readonly timeoutMs: number;
   private readonly metrics: Metrics | undefined;
@@ -169,30 +166,20 @@ export class SlackGateway {
   constructor(options: SlackGatewayOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.metrics = options.metrics;
-    const clientOptions: WebClientOptions = {
-      slackApiUrl: options.apiUrl,
-      logger: boltLogger(options.logger.child({ component: 'web-api' })),
-      rejectRateLimitedCalls: true,
-      // The deadline is kept by slackFetch, which costs less than the AbortSignal.timeout the client makes.
-      fetch: slackFetch({ timeoutMs: this.timeoutMs }),
-      timeout: 0,
-      retryConfig: {
-        // No retries here: a call that timed out may have been applied by Slack, so only the job engine
-        // repeats it, and its handlers first look for their own earlier work.
-        retries: 0,
-        factor: 2,
-        minTimeout: 250,
-        maxTimeout: 2000,
-        randomize: true,
-      },
-    };
-    this.client = new WebClient(options.token, clientOptions);
+    // No retries inside a call: a call that timed out may have been applied by Slack, so only the job
+    // engine repeats it, and its handlers first look for their own earlier work.
+    this.api = new SlackWebApi({
+      token: options.token,
+      apiUrl: options.apiUrl,
+      timeoutMs: this.timeoutMs,
+      logger: options.logger.child({ component: 'web-api' }),
+    });
   }
 
   /** Every Web API call: counted by method and outcome, its failure classified. */
-  private async call<T>(method: string, run: () => Promise<T>): Promise<T> {
+  private async call<T extends object = object>(method: string, args: CallArguments = {}): Promise<T> {
     try {
-      const result = await run();
+      const result = await this.api.call<T>(method, args);
       this.metrics?.slackCalls.inc({ method, outcome: 'ok' });
       return result;
     } catch (err) {
@@ -202,13 +189,13 @@ export class SlackGateway {
   }
 
   /** A call whose failure with one of `codes` is an answer, not an error (the code is returned). */
-  private async tolerate<T, C extends string>(
+  private async tolerate<T extends object, C extends string>(
     method: string,
     codes: C[],
-    run: () => Promise<T>,
+    args: CallArguments,
   ): Promise<T | C> {
     try {
-      return await this.call(method, run);
+      return await this.call<T>(method, args);
     } catch (err) {
       if (err instanceof PermanentError && (codes as string[]).includes(err.code)) return err.code as C;
       throw err;
@@ -217,7 +204,7 @@ export class SlackGateway {
 
   /** Verifies the token and learns who the bot is (remembered: it does not change while we run). */
   async authTest(): Promise<BotIdentity> {
-    const res = await this.call('auth.test', () => this.client.auth.test());
+    const res = await this.call<AuthTestResponse>('auth.test');
     this.identity = {
       userId: res.user_id ?? '',
       teamId: res.team_id ?? '',
@@ -236,18 +223,20 @@ export class SlackGateway {
   }
 
   async openView(triggerId: string, view: View): Promise<void> {
-    await this.call('views.open', () => this.client.views.open({ trigger_id: triggerId, view }));
+    await this.call('views.open', { trigger_id: triggerId, view });
   }
 
   /** Sets a person's App Home tab. */
   async publishHome(userId: string, view: View): Promise<void> {
-    await this.call('views.publish', () => this.client.views.publish({ user_id: userId, view }));
+    await this.call('views.publish', { user_id: userId, view });
   }
 
   /** Creates a channel; returns 'name_taken' instead of throwing when the name is in use. */
   async createChannel(name: string, isPrivate: boolean): Promise<ChannelInfo | 'name_taken'> {
-    const res = await this.tolerate('conversations.create', ['name_taken'], () =>
-      this.client.conversations.create({ name, is_private: isPrivate }),
+    const res = await this.tolerate<ConversationsCreateResponse, 'name_taken'>(
+      'conversations.create',
+      ['name_taken'],
+      { name, is_private: isPrivate },
     );
     if (res === 'name_taken') return res;
     return { id: res.channel?.id ?? '', name: res.channel?.name ?? name, creator: res.channel?.creator };
@@ -258,14 +247,12 @@ export class SlackGateway {
     let cursor: string | undefined;
     // Bounded: 20 pages of 1,000 channels; a workspace larger than that falls back to a new name.
     for (let page = 0; page < 20; page++) {
-      const res = await this.call('conversations.list', () =>
-        this.client.conversations.list({
-          types: 'public_channel,private_channel',
-          exclude_archived: false,
-          limit: 1000,
-          cursor,
-        }),
-      );
+      const res = await this.call<ConversationsListResponse>('conversations.list', {
+        types: 'public_channel,private_channel',
+        exclude_archived: false,
+        limit: 1000,
+        cursor,
+      });
       const found = res.channels?.find((c) => c.name === name);
       if (found?.id) return { id: found.id, name, creator: found.creator };
       cursor = res.response_metadata?.next_cursor || undefined;
@@ -276,29 +263,28 @@ export class SlackGateway {
 
   /** Invites one user; being in the channel already, or being the bot, is success. */
   async invite(channel: string, user: string): Promise<void> {
-    await this.tolerate('conversations.invite', ['already_in_channel', 'cant_invite_self'], () =>
-      this.client.conversations.invite({ channel, users: user }),
-    );
+    await this.tolerate('conversations.invite', ['already_in_channel', 'cant_invite_self'], {
+      channel,
+      users: user,
+    });
   }
 
   async setTopic(channel: string, topic: string): Promise<void> {
-    await this.call('conversations.setTopic', () => this.client.conversations.setTopic({ channel, topic }));
+    await this.call('conversations.setTopic', { channel, topic });
   }
 
   async postMessage(input: MessageInput): Promise<PostedMessage> {
-    const res = await this.call('chat.postMessage', () =>
-      this.client.chat.postMessage({
-        channel: input.channel,
-        text: input.text,
-        blocks: input.blocks,
-        thread_ts: input.threadTs,
-        unfurl_links: false,
-        unfurl_media: false,
-        metadata: input.marker
-          ? { event_type: input.marker.type, event_payload: { id: input.marker.id } }
-          : undefined,
-      }),
-    );
+    const res = await this.call<ChatPostMessageResponse>('chat.postMessage', {
+      channel: input.channel,
+      text: input.text,
+      blocks: input.blocks,
+      thread_ts: input.threadTs,
+      unfurl_links: false,
+      unfurl_media: false,
+      metadata: input.marker
+        ? { event_type: input.marker.type, event_payload: { id: input.marker.id } }
+        : undefined,
+    });
     return { channel: res.channel ?? input.channel, ts: res.ts ?? '' };
   }
 
@@ -311,14 +297,12 @@ export class SlackGateway {
     marker: { type: string; id: string },
     oldest: Date,
   ): Promise<PostedMessage | undefined> {
-    const res = await this.call('conversations.history', () =>
-      this.client.conversations.history({
-        channel,
-        oldest: (oldest.getTime() / 1000 - 60).toFixed(6),
-        limit: 200,
-        include_all_metadata: true,
-      }),
-    );
+    const res = await this.call<ConversationsHistoryResponse>('conversations.history', {
+      channel,
+      oldest: (oldest.getTime() / 1000 - 60).toFixed(6),
+      limit: 200,
+      include_all_metadata: true,
+    });
     const found = res.messages?.find(
       (m) =>
         m.metadata?.event_type === marker.type &&
@@ -332,18 +316,18 @@ export class SlackGateway {
     ts: string,
     message: { text: string; blocks: KnownBlock[] },
   ): Promise<void> {
-    await this.call('chat.update', () =>
-      this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks }),
-    );
+    await this.call('chat.update', { channel, ts, text: message.text, blocks: message.blocks });
   }
 
   /** Whether a user is a member of a channel (used to show private incidents only to their members). */
   async isMember(channel: string, user: string): Promise<boolean> {
     let cursor: string | undefined;
     for (let page = 0; page < 20; page++) {
-      const res = await this.call('conversations.members', () =>
-        this.client.conversations.members({ channel, limit: 1000, cursor }),
-      );
+      const res = await this.call<ConversationsMembersResponse>('conversations.members', {
+        channel,
+        limit: 1000,
+        cursor,
+      });
       if (res.members?.includes(user)) return true;
       cursor = res.response_metadata?.next_cursor || undefined;
       if (!cursor) return false;
@@ -353,21 +337,17 @@ export class SlackGateway {
 
   /** The members of a user group (`S…`). */
   async usergroupMembers(usergroup: string): Promise<string[]> {
-    const res = await this.call('usergroups.users.list', () =>
-      this.client.usergroups.users.list({ usergroup }),
-    );
+    const res = await this.call<UsergroupsUsersListResponse>('usergroups.users.list', { usergroup });
     return res.users ?? [];
   }
 
   /** Makes the channel's canvas with this Markdown; its id. */
   async createChannelCanvas(channelId: string, title: string, markdown: string): Promise<string> {
-    const res = await this.call('conversations.canvases.create', () =>
-      this.client.conversations.canvases.create({
-        channel_id: channelId,
-        title,
-        document_content: { type: 'markdown', markdown },
-      }),
-    );
+    const res = await this.call<{ canvas_id?: string }>('conversations.canvases.create', {
+      channel_id: channelId,
+      title,
+      document_content: { type: 'markdown', markdown },
+    });
     if (!res.canvas_id)
       throw new PermanentError('no_canvas_id', 'conversations.canvases.create returned no id');
     return res.canvas_id;
@@ -375,19 +355,17 @@ export class SlackGateway {
 
   /** The id of the channel's canvas, if it has one. */
   async channelCanvasId(channel: string): Promise<string | undefined> {
-    const res = await this.call('conversations.info', () => this.client.conversations.info({ channel }));
+    const res = await this.call<ConversationsInfoResponse>('conversations.info', { channel });
     const properties = res.channel?.properties as { canvas?: { file_id?: string } } | undefined;
     return properties?.canvas?.file_id;
   }
 
   /** Replaces a canvas's whole content. */
   async replaceCanvas(canvasId: string, markdown: string): Promise<void> {
-    await this.call('canvases.edit', () =>
-      this.client.canvases.edit({
-        canvas_id: canvasId,
-        changes: [{ operation: 'replace', document_content: { type: 'markdown', markdown } }],
-      }),
-    );
+    await this.call('canvases.edit', {
+      canvas_id: canvasId,
+      changes: [{ operation: 'replace', document_content: { type: 'markdown', markdown } }],
+    });
   }
 
   /**
@@ -403,9 +381,10 @@ export class SlackGateway {
   }): Promise<void> {
     const bytes =
       typeof input.content === 'string' ? Buffer.from(input.content, 'utf8') : Buffer.from(input.content);
-    const target = await this.call('files.getUploadURLExternal', () =>
-      this.client.files.getUploadURLExternal({ filename: input.filename, length: bytes.length }),
-    );
+    const target = await this.call<FilesGetUploadURLExternalResponse>('files.getUploadURLExternal', {
+      filename: input.filename,
+      length: bytes.length,
+    });
     if (!target.upload_url || !target.file_id)
       throw new PermanentError('no_upload_url', 'files.getUploadURLExternal returned no upload URL');
     let res: Response;
@@ -421,21 +400,17 @@ export class SlackGateway {
     }
     if (!res.ok) throw new RetryableError(`uploading the file answered HTTP ${res.status}`);
     const fileId = target.file_id;
-    await this.call('files.completeUploadExternal', () =>
-      this.client.files.completeUploadExternal({
-        files: [{ id: fileId, title: input.title }],
-        channel_id: input.channelId,
-        initial_comment: input.comment,
-      }),
-    );
+    await this.call('files.completeUploadExternal', {
+      files: [{ id: fileId, title: input.title }],
+      channel_id: input.channelId,
+      initial_comment: input.comment,
+    });
   }
 
   /** Sets a user group's members (never empty: Slack refuses that, and callers keep the last members). */
   async setUsergroupMembers(usergroup: string, users: string[]): Promise<void> {
     if (users.length === 0) throw new PermanentError('empty_usergroup', 'a user group cannot be emptied');
-    await this.call('usergroups.users.update', () =>
-      this.client.usergroups.users.update({ usergroup, users: users.join(',') }),
-    );
+    await this.call('usergroups.users.update', { usergroup, users: users.join(',') });
   }
 
   /**
@@ -446,7 +421,7 @@ export class SlackGateway {
   async openDm(user: string): Promise<string> {
     const known = this.dmChannels.get(user);
     if (known) return known;
-    const res = await this.call('conversations.open', () => this.client.conversations.open({ users: user }));
+    const res = await this.call<ConversationsOpenResponse>('conversations.open', { users: user });
     const id = res.channel?.id;
     if (!id) throw new PermanentError('no_dm_channel', `conversations.open returned no channel for ${user}`);
     if (this.dmChannels.size >= DM_CHANNELS_REMEMBERED) this.dmChannels.clear();
@@ -456,8 +431,6 @@ export class SlackGateway {
 
   /** Pins a message; already pinned is success. */
   async pin(channel: string, ts: string): Promise<void> {
-    await this.tolerate('pins.add', ['already_pinned'], () =>
-      this.client.pins.add({ channel, timestamp: ts }),
-    );
+    await this.tolerate('pins.add', ['already_pinned'], { channel, timestamp: ts });
   }
 }

@@ -82,13 +82,15 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Web API methods called anywhere in src/ (`client.<group>.<method>(`). */
+/** Web API methods called anywhere in src/: through the gateway, or through a client (`client.<group>.<method>(`). */
 function methodsCalled(): Set<string> {
   const methods = new Set<string>();
   for (const file of sourceFiles(join(ROOT, 'src'))) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/\bclient\.((?:[a-z]+\.)+[a-zA-Z]+)\(/g)) {
-      methods.add(m[1] as string);
-    }
+    // The gateway's calls name their method first: this.call<…>('chat.postMessage', …).
+    const text = readFileSync(file, 'utf8');
+    const viaGateway = /\bthis\.(?:call|tolerate)(?:<[^(]*>)?\(\s*'((?:[a-z]+\.)+[a-zA-Z]+)'/g;
+    const viaClient = /\bclient\.((?:[a-z]+\.)+[a-zA-Z]+)\(/g;
+    for (const m of [...text.matchAll(viaGateway), ...text.matchAll(viaClient)]) methods.add(m[1] as string);
   }
   return methods;
 }
