@@ -8,7 +8,9 @@ import type * as Pglite from '@electric-sql/pglite';
  * execute, sync). Measured on the 2-core machine, a select of an incident by id and an update of it took
  * 380–430 µs each that way and 127–133 µs as a named statement run with one call (bind, describe,
  * execute, sync in one message), with the same rows back. Here each SQL text is prepared once (parse and
- * describe, for its parameter types) and from then on only run. Everything else — errors, type parsing
+ * describe: its parameters' types and its result's columns) and from then on only run (bind, execute,
+ * sync): describing the portal on every run had PGlite write, and its parser read back, every column's
+ * name (43 for an incident row), 3% of the PGlite declare burst's main thread. Everything else — errors, type parsing
  * and serialising, the locks that keep a statement out of another's transaction, notifications, syncing
  * the file system — is PGlite's own, through its public protocol API; only `query` (on the database and
  * on a transaction) takes this path.
@@ -32,10 +34,21 @@ type Params = unknown[] | undefined;
 
 export const PREPARED_LIMIT = 200;
 
+type Field = { name: string; dataTypeID: number };
+type Parser = ((value: string, type: number) => unknown) | undefined;
+/** A prepared statement: its name, its parameters' types, and its result's columns (none: no rows). */
+interface Statement {
+  name: string;
+  paramTypes: number[];
+  fields: Field[];
+  /** The columns' parsers for the options last run with (drizzle passes the same options every run). */
+  parsersFor?: { options: QueryOptions | undefined; parsers: Parser[] };
+}
+
 export function withPreparedStatements(client: Pglite.PGlite, pglite: PgliteProtocol): Pglite.PGlite {
   const { serialize } = pglite.protocol;
   /** SQL text → its statement's name and parameter types, least recently used first. */
-  const prepared = new Map<string, { name: string; paramTypes: number[] }>();
+  const prepared = new Map<string, Statement>();
   let named = 0;
 
   const message = (...parts: Uint8Array[]): Uint8Array => {
@@ -50,7 +63,7 @@ export function withPreparedStatements(client: Pglite.PGlite, pglite: PgliteProt
   const exchange = async (bytes: Uint8Array) =>
     (await client.execProtocol(bytes, { syncToFs: false, throwOnError: true })).messages;
 
-  async function statementFor(text: string) {
+  async function statementFor(text: string): Promise<Statement> {
     const known = prepared.get(text);
     if (known) {
       prepared.delete(text);
@@ -72,26 +85,45 @@ export function withPreparedStatements(client: Pglite.PGlite, pglite: PgliteProt
         serialize.sync(),
       ),
     );
-    const statement = { name, paramTypes: pglite.parse.parseDescribeStatementResults(messages) };
+    // Describing the statement tells its result's columns too: each run then skips describing its portal.
+    const columns = messages.find((m) => m.name === 'rowDescription') as RowDescription | undefined;
+    const statement: Statement = {
+      name,
+      paramTypes: pglite.parse.parseDescribeStatementResults(messages),
+      fields: (columns?.fields ?? []).map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+    };
     prepared.set(text, statement);
     return statement;
+  }
+
+  /** Each column's parser: the caller's own for its type, else PGlite's. */
+  function parsersOf(statement: Statement, options: QueryOptions | undefined): Parser[] {
+    if (statement.parsersFor?.options !== options || !statement.parsersFor) {
+      const parsers = statement.fields.map(
+        (f) => options?.parsers?.[f.dataTypeID] ?? client.parsers[f.dataTypeID],
+      );
+      statement.parsersFor = { options, parsers };
+    }
+    return statement.parsersFor.parsers;
   }
 
   /**
    * The statement's rows, fields and counts, as PGlite's `parseResults` gives the first result. Not
    * `parseResults` itself: it copies the 318 type parsers PGlite holds (one per array type of the
    * database) into a new object on every call when the caller brings its own, as drizzle always does —
-   * 100–150 µs a statement, more than running a small one. Here each column's parser is looked up once.
+   * 100–150 µs a statement, more than running a small one. Here each column's parser is looked up once,
+   * and the columns are the ones described when the statement was prepared.
    */
-  function resultOf(messages: Message[], options: QueryOptions | undefined): Pglite.Results<never> {
-    let fields: { name: string; dataTypeID: number }[] = [];
-    let parsers: (((value: string, type: number) => unknown) | undefined)[] = [];
+  function resultOf(
+    statement: Statement,
+    messages: Message[],
+    options: QueryOptions | undefined,
+  ): Pglite.Results<never> {
+    const { fields } = statement;
+    const parsers = parsersOf(statement, options);
     const rows: unknown[] = [];
     for (const m of messages) {
-      if (m.name === 'rowDescription') {
-        fields = (m as RowDescription).fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
-        parsers = fields.map((f) => options?.parsers?.[f.dataTypeID] ?? client.parsers[f.dataTypeID]);
-      } else if (m.name === 'dataRow') {
+      if (m.name === 'dataRow') {
         const values = (m as DataRow).fields.map((value, i) => {
           const parser = parsers[i];
           return value === null || !parser ? value : parser(value, fields[i]?.dataTypeID as number);
@@ -121,7 +153,8 @@ export function withPreparedStatements(client: Pglite.PGlite, pglite: PgliteProt
   /** One statement, on whichever lock the caller holds; as PGlite's `query` answers. */
   async function run(text: string, params: Params, options: QueryOptions | undefined) {
     try {
-      const { name, paramTypes } = await statementFor(text);
+      const statement = await statementFor(text);
+      const { name, paramTypes } = statement;
       const values = (params ?? []).map((value, i) => {
         if (value === null || value === undefined) return null;
         const type = paramTypes[i] as number;
@@ -129,14 +162,9 @@ export function withPreparedStatements(client: Pglite.PGlite, pglite: PgliteProt
         return serializer ? serializer(value) : String(value);
       });
       const messages = await exchange(
-        message(
-          serialize.bind({ statement: name, values }),
-          serialize.describe({ type: 'P' }),
-          serialize.execute({}),
-          serialize.sync(),
-        ),
+        message(serialize.bind({ statement: name, values }), serialize.execute({}), serialize.sync()),
       );
-      return resultOf(messages, options);
+      return resultOf(statement, messages, options);
     } catch (err) {
       // What PGlite's own query adds to a database error, so the error says which statement failed.
       if (err instanceof Error && 'code' in err)

@@ -45,20 +45,27 @@ function builtOf(statement: Prepared<unknown>): Built {
     getQuery(): Built['query'];
     fields: unknown;
     isResponseInArrayMode(): boolean;
-    customResultMapper: unknown;
     queryMetadata: unknown;
     cacheConfig: unknown;
-    joinsNotNullableMap: unknown;
   };
-  const arrayMode = s.isResponseInArrayMode();
   return {
     query: s.getQuery(),
     fields: s.fields,
-    arrayMode,
-    mapper: s.customResultMapper ?? (arrayMode ? undefined : flatRowMapper(s.fields, s.joinsNotNullableMap)),
+    arrayMode: s.isResponseInArrayMode(),
+    mapper: rowMapperOf(statement),
     metadata: s.queryMetadata,
     cacheConfig: s.cacheConfig,
   };
+}
+
+/**
+ * How a built statement's rows are to be mapped: drizzle's own custom mapper when the query has one,
+ * else the flat mapper when the selection is flat. drizzle asks the driver for arrays whenever it maps
+ * fields itself (`isResponseInArrayMode`), and hands them to the custom mapper when there is one.
+ */
+export function rowMapperOf(statement: unknown): unknown {
+  const s = statement as { customResultMapper?: unknown; fields?: unknown };
+  return s.customResultMapper ?? flatRowMapper(s.fields);
 }
 
 interface Decoder {
@@ -76,8 +83,9 @@ interface SelectedField {
  * columns was the largest single cost of drizzle in the declare burst's profile. Undefined (drizzle maps
  * the rows itself) for any other shape. The driver hands the rows over as arrays, as it does to drizzle.
  */
-function flatRowMapper(fields: unknown, joins: unknown): ((rows: unknown[][]) => unknown[]) | undefined {
-  if (!Array.isArray(fields) || joins) return undefined;
+function flatRowMapper(fields: unknown): ((rows: unknown[][]) => unknown[]) | undefined {
+  // drizzle's joinsNotNullableMap (set on every select) only concerns nested fields (a joined table's).
+  if (!Array.isArray(fields)) return undefined;
   const selected = fields as SelectedField[];
   if (!selected.every((f) => f.path.length === 1)) return undefined;
   const names = selected.map((f) => f.path[0] as string);

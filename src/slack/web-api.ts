@@ -78,6 +78,8 @@ export class SlackWebApi {
     'https:': new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
   private readonly protocol: 'http:' | 'https:';
+  /** Where every call goes but the method's name, parsed once (http.request parses a URL string per call). */
+  private readonly target: { hostname: string; port: string; basePath: string };
   private readonly authorization: string;
 
   constructor(
@@ -89,10 +91,17 @@ export class SlackWebApi {
       logger: Logger;
     },
   ) {
-    const protocol = new URL(options.apiUrl).protocol;
+    const url = new URL(options.apiUrl);
+    const protocol = url.protocol;
     if (protocol !== 'http:' && protocol !== 'https:')
       throw new Error(`the Slack API URL must be http or https, not ${protocol}`);
     this.protocol = protocol;
+    // An IPv6 literal comes back bracketed from URL; http.request wants it bare.
+    this.target = {
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port,
+      basePath: `${url.pathname}${url.pathname.endsWith('/') ? '' : '/'}`,
+    };
     this.authorization = `Bearer ${options.token}`;
   }
 
@@ -136,7 +145,11 @@ export class SlackWebApi {
     // Looked up on the module at call time, so a test's interceptor (nock) that patches it is seen.
     const send = this.protocol === 'https:' ? https.request : http.request;
     return new Promise((resolve, reject) => {
-      const req = send(`${this.options.apiUrl}${method}`, {
+      const req = send({
+        protocol: this.protocol,
+        hostname: this.target.hostname,
+        ...(this.target.port ? { port: this.target.port } : {}),
+        path: `${this.target.basePath}${method}`,
         method: 'POST',
         agent: this.agents[this.protocol],
         headers: {

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { reusable } from '../../src/db/prepared.js';
-import { incidents } from '../../src/db/schema.js';
+import { reusable, rowMapperOf } from '../../src/db/prepared.js';
+import { incidents, timelineEvents } from '../../src/db/schema.js';
 import { useTestDatabase } from '../helpers/db.js';
 
 /**
@@ -70,5 +70,94 @@ describe('a statement built once', () => {
     ).rejects.toThrow('roll back');
     expect(await byKey(db, { key: 'k2' })).toEqual([]);
     expect((await byKey(db, { key: 'k1' })).length).toBe(1);
+  });
+});
+
+/** A statement whose columns need decoding: timestamps, jsonb, a null, an aliased SQL expression. */
+const eventsOf = reusable('test_prepared_events', (db) =>
+  db
+    .select({
+      id: timelineEvents.id,
+      kind: timelineEvents.kind,
+      occurredAt: timelineEvents.occurredAt,
+      data: timelineEvents.data,
+      actorId: timelineEvents.actorId,
+      later: sql<Date>`${timelineEvents.occurredAt} + interval '1 hour'`
+        .mapWith(timelineEvents.occurredAt)
+        .as('later'),
+    })
+    .from(timelineEvents)
+    .where(eq(timelineEvents.incidentId, sql.placeholder('incidentId')))
+    .orderBy(timelineEvents.id),
+);
+
+describe('the rows of a statement built once', () => {
+  it('are mapped by the mapper built once, exactly as drizzle maps them itself', async () => {
+    const { db } = testDb().database;
+    const at = new Date('2026-11-30T01:02:03.456Z');
+    const [incident] = await insert(db, { number: 1, title: 'mapped', key: 'k1', at });
+    const incidentId = incident?.id as string;
+    await db.insert(timelineEvents).values([
+      {
+        incidentId,
+        kind: 'declared',
+        occurredAt: at,
+        data: { title: 'mapped', nested: { n: 1 } },
+        actorId: 'U1',
+      },
+      { incidentId, kind: 'note', occurredAt: new Date(at.getTime() + 1000), data: {}, actorId: null },
+    ]);
+    // drizzle's own mapping: the same query, built and run without db/prepared.ts.
+    const expected = await db
+      .select({
+        id: timelineEvents.id,
+        kind: timelineEvents.kind,
+        occurredAt: timelineEvents.occurredAt,
+        data: timelineEvents.data,
+        actorId: timelineEvents.actorId,
+        later: sql<Date>`${timelineEvents.occurredAt} + interval '1 hour'`
+          .mapWith(timelineEvents.occurredAt)
+          .as('later'),
+      })
+      .from(timelineEvents)
+      .where(eq(timelineEvents.incidentId, incidentId))
+      .orderBy(timelineEvents.id);
+    expect(expected[1]?.later).toEqual(new Date(at.getTime() + 1000 + 3_600_000));
+    expect(await eventsOf(db, { incidentId })).toEqual(expected);
+    expect(await db.transaction((tx) => eventsOf(tx, { incidentId }))).toEqual(expected);
+    expect(await db.transaction((tx) => eventsOf(tx, { incidentId }))).toEqual(expected);
+    const full = await db.select().from(incidents).where(eq(incidents.id, incidentId));
+    expect(await byKey(db, { key: 'k1' })).toEqual(full);
+    expect(await db.transaction((tx) => byKey(tx, { key: 'k1' }))).toEqual(full);
+  });
+
+  it('is built for flat selections (a select, a returning, a CTE) and left to drizzle for nested ones', () => {
+    const { db } = testDb().database;
+    const mapperOf = (q: { prepare(name: string): unknown }) => rowMapperOf(q.prepare('test_mapper'));
+    const recorded = db.$with('recorded').as(db.update(incidents).set({ title: 'x' }).returning());
+    for (const flat of [
+      db.select().from(incidents),
+      db
+        .insert(incidents)
+        .values({
+          teamId: 'T',
+          number: 1,
+          title: 't',
+          severity: 'SEV2',
+          reporterId: 'U',
+          declareKey: 'k',
+          channelName: '',
+          declaredAt: new Date(0),
+          updatedAt: new Date(0),
+        })
+        .returning(),
+      db.with(recorded).select().from(recorded),
+    ])
+      expect(mapperOf(flat)).toBeTypeOf('function');
+    const nested = db
+      .select({ incident: incidents, event: timelineEvents })
+      .from(incidents)
+      .leftJoin(timelineEvents, eq(timelineEvents.incidentId, incidents.id));
+    expect(mapperOf(nested)).toBeUndefined();
   });
 });
