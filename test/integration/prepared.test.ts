@@ -1,5 +1,6 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, type Placeholder, sql } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Db, Tx } from '../../src/db/client.js';
 import { reusable, rowMapperOf } from '../../src/db/prepared.js';
 import { incidents, timelineEvents } from '../../src/db/schema.js';
 import { useTestDatabase } from '../helpers/db.js';
@@ -73,8 +74,8 @@ describe('a statement built once', () => {
   });
 });
 
-/** A statement whose columns need decoding: timestamps, jsonb, a null, an aliased SQL expression. */
-const eventsOf = reusable('test_prepared_events', (db) =>
+/** A selection whose columns need decoding: timestamps, jsonb, a null, an aliased SQL expression. */
+const eventsSelection = (db: Db | Tx, incidentId: string | Placeholder) =>
   db
     .select({
       id: timelineEvents.id,
@@ -87,9 +88,9 @@ const eventsOf = reusable('test_prepared_events', (db) =>
         .as('later'),
     })
     .from(timelineEvents)
-    .where(eq(timelineEvents.incidentId, sql.placeholder('incidentId')))
-    .orderBy(timelineEvents.id),
-);
+    .where(eq(timelineEvents.incidentId, incidentId))
+    .orderBy(timelineEvents.id);
+const eventsOf = reusable('test_prepared_events', (db) => eventsSelection(db, sql.placeholder('incidentId')));
 
 describe('the rows of a statement built once', () => {
   it('are mapped by the mapper built once, exactly as drizzle maps them itself', async () => {
@@ -108,20 +109,7 @@ describe('the rows of a statement built once', () => {
       { incidentId, kind: 'note', occurredAt: new Date(at.getTime() + 1000), data: {}, actorId: null },
     ]);
     // drizzle's own mapping: the same query, built and run without db/prepared.ts.
-    const expected = await db
-      .select({
-        id: timelineEvents.id,
-        kind: timelineEvents.kind,
-        occurredAt: timelineEvents.occurredAt,
-        data: timelineEvents.data,
-        actorId: timelineEvents.actorId,
-        later: sql<Date>`${timelineEvents.occurredAt} + interval '1 hour'`
-          .mapWith(timelineEvents.occurredAt)
-          .as('later'),
-      })
-      .from(timelineEvents)
-      .where(eq(timelineEvents.incidentId, incidentId))
-      .orderBy(timelineEvents.id);
+    const expected = await eventsSelection(db, incidentId);
     expect(expected[1]?.later).toEqual(new Date(at.getTime() + 1000 + 3_600_000));
     expect(await eventsOf(db, { incidentId })).toEqual(expected);
     expect(await db.transaction((tx) => eventsOf(tx, { incidentId }))).toEqual(expected);
