@@ -10,10 +10,10 @@ import type * as Pglite from '@electric-sql/pglite';
  * execute, sync in one message), with the same rows back. Here each SQL text is prepared once (parse and
  * describe: its parameters' types and its result's columns) and from then on only run (bind, execute,
  * sync): describing the portal on every run had PGlite write, and its parser read back, every column's
- * name (43 for an incident row), 3% of the PGlite declare burst's main thread. Everything else — errors, type parsing
- * and serialising, the locks that keep a statement out of another's transaction, notifications, syncing
- * the file system — is PGlite's own, through its public protocol API; only `query` (on the database and
- * on a transaction) takes this path.
+ * name (43 for an incident row), 3% of the PGlite declare burst's main thread. Everything else —
+ * errors, type parsing and serialising, the locks that keep a statement out of another's transaction,
+ * notifications, syncing the file system — is PGlite's own, through its public protocol API; only
+ * `query` (on the database and on a transaction) takes this path.
  *
  * At most PREPARED_LIMIT statements are kept; the least recently used is closed to make room (SQL whose
  * text varies with its arguments, an IN list of n values, must not grow PGlite's memory without bound).
@@ -47,7 +47,7 @@ interface Statement {
 
 export function withPreparedStatements(client: Pglite.PGlite, pglite: PgliteProtocol): Pglite.PGlite {
   const { serialize } = pglite.protocol;
-  /** SQL text → its statement's name and parameter types, least recently used first. */
+  /** SQL text → its prepared statement, least recently used first. */
   const prepared = new Map<string, Statement>();
   let named = 0;
 
@@ -98,7 +98,7 @@ export function withPreparedStatements(client: Pglite.PGlite, pglite: PgliteProt
 
   /** Each column's parser: the caller's own for its type, else PGlite's. */
   function parsersOf(statement: Statement, options: QueryOptions | undefined): Parser[] {
-    if (statement.parsersFor?.options !== options || !statement.parsersFor) {
+    if (!statement.parsersFor || statement.parsersFor.options !== options) {
       const parsers = statement.fields.map(
         (f) => options?.parsers?.[f.dataTypeID] ?? client.parsers[f.dataTypeID],
       );
