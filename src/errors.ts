@@ -4,7 +4,7 @@
  * - `UserError`: a domain refusal or bad input, with a code and a message meant for the person who
  *   asked; the Slack layer shows it ephemerally (or under a modal field) and never logs it as a fault.
  * - `RetryableError`: a side effect that may work later (Slack 5xx, rate limit, timeout); the job
- *   engine retries the job, at `retryAfterMs` when Slack said when (or earlier, woken by the job it waits for).
+ *   engine retries the job, at `retryAfterMs` when Slack said when.
  * - `PermanentError`: a side effect that will not work by retrying (`restricted_action`,
  *   `missing_scope` …); the job is parked as failed and a human is told.
  * Anything else is a bug: logged with an id the user is shown.
@@ -23,17 +23,13 @@ export class UserError extends Error {
 }
 
 export class RetryableError extends Error {
-  /** The key of a job whose progress this one waits for: that job's wake retries it before `retryAfterMs`. */
-  readonly waitFor: string | undefined;
-
   constructor(
     message: string,
     readonly retryAfterMs?: number,
-    options?: { cause?: unknown; waitFor?: string },
+    options?: { cause?: unknown },
   ) {
     super(message, options);
     this.name = 'RetryableError';
-    this.waitFor = options?.waitFor;
   }
 }
 

@@ -2,15 +2,15 @@ import { eq, max, sum } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { Db, Tx } from '../db/client.js';
-import { RetryableError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { alertsChanged, alertsLinked } from '../incidents/alerts.js';
 import { postedBefore } from '../incidents/chat.js';
 import { type DeclareRequest, declareIncident } from '../incidents/declare.js';
 import { SUMMARY_MAX, TITLE_MAX } from '../incidents/model.js';
 import { findIncident } from '../incidents/queries.js';
-import { setupKey } from '../incidents/setup.js';
+import { waitForSetup } from '../incidents/setup.js';
 import type { IncidentDeps, Locked } from '../incidents/unit-of-work.js';
-import { handle, isPending, type JobBinding, schedule } from '../jobs/job.js';
+import { handle, type JobBinding, schedule } from '../jobs/job.js';
 import { codePoints, truncate } from '../text.js';
 import { groupChanged, RELAY_EVERY_MS, stopPaging } from './changes.js';
 import type { AlertsChat } from './chat.js';
@@ -165,13 +165,7 @@ export function alertIncidentJobs(deps: AlertIncidentDeps): JobBinding[] {
         if (!group?.incidentId) return;
         const incident = await findIncident(db, group.incidentId);
         if (!incident) return;
-        if (!incident.channelId) {
-          // The channel is being made; if setup gave up without one, it has said why.
-          const setup = setupKey(incident.id);
-          if (await isPending(db, setup))
-            throw new RetryableError('waiting for the incident channel', 2000, { waitFor: setup });
-          return;
-        }
+        if (!incident.channelId) return waitForSetup(db, ctx, incident.id, (i) => !!i.channelId);
         const channel = incident.channelId;
         const now = clock.now();
         // At most one relay every 5 s, whoever asked for this one and whatever they knew of the last.

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, isNull, lte, max, min, or } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, lte, max, min, or, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { postedBefore } from '../incidents/chat.js';
@@ -118,10 +118,18 @@ export function renderJobs(deps: RenderDeps): JobBinding[] {
         if (next.kind === 'group') {
           const marker = { type: 'alert_group', id: String(group.id) };
           const earlier = await postedBefore(chat, ctx.attempt, group.channelId, marker, group.openedAt);
+          // The message shows the alerts as they are, so the thread starts after their events; but not
+          // after a page, which the message does not name: paged as it was being posted, the thread would
+          // otherwise never say who was paged (or say it, depending on which job got there first).
           const [cursor] = await db
             .select({ last: max(alertEvents.id) })
             .from(alertEvents)
-            .where(eq(alertEvents.groupId, group.id));
+            .where(
+              and(
+                eq(alertEvents.groupId, group.id),
+                sql`not exists (select 1 from ${alertEvents} page where page.group_id = ${group.id} and page.kind = 'paged' and page.id <= ${alertEvents.id})`,
+              ),
+            );
           const posted =
             earlier ??
             (await chat.post(group.channelId, await groupNotice(db, group, clock.now()), { marker }));

@@ -4,10 +4,9 @@ import type { Clock } from '../clock.js';
 import type { IncidentConfig } from '../config/index.js';
 import type { Db } from '../db/client.js';
 import { type IncidentRow, incidents } from '../db/schema.js';
-import { PermanentError, RetryableError } from '../errors.js';
+import { PermanentError } from '../errors.js';
 import {
   handle,
-  isPending,
   type JobBinding,
   type JobContext,
   jobKey,
@@ -25,7 +24,7 @@ import {
   openTaskCount,
   toSnapshot,
 } from './queries.js';
-import { setupKey } from './setup.js';
+import { setupKey, waitForSetup } from './setup.js';
 import type { Locked } from './unit-of-work.js';
 
 /**
@@ -39,7 +38,7 @@ import type { Locked } from './unit-of-work.js';
  * - `incident.invite` brings people into the incident channel.
  *
  * One scheduled while the setup job has not yet made the channel, card or announcement it needs waits for
- * setup to wake it (and, should it run early anyway, retries every 2 s while setup is pending). Each is
+ * setup to wake it (and, should it run early anyway, runs again when setup wakes it: `waitForSetup`). Each is
  * idempotent on retry: a post first looks for its own marked copy.
  */
 
@@ -181,18 +180,6 @@ export interface NotifyDeps {
   clock: Clock;
 }
 
-const WAIT_FOR_SETUP_MS = 2000;
-
-/**
- * Waits for the setup job (it wakes this job when it records what it made, or 2 s pass), or gives up
- * quietly if setup ended without what we need (it has said why).
- */
-async function waitForSetup(db: Db, incident: IncidentRow, what: string): Promise<void> {
-  const setup = setupKey(incident.id);
-  if (await isPending(db, setup))
-    throw new RetryableError(`waiting for the ${what}`, WAIT_FOR_SETUP_MS, { waitFor: setup });
-}
-
 /**
  * The notice telling `audience` about one timeline event (by id, or the event itself), from the committed
  * state; undefined if the event is gone.
@@ -238,10 +225,11 @@ export function notifyJobs(deps: NotifyDeps): JobBinding[] {
   const { db, chat } = deps;
   return [
     handle(refreshJob, {
-      async run(p) {
+      async run(p, ctx) {
         const incident = await findIncident(db, p.incidentId);
         if (!incident) return;
-        if (!incident.cardTs || !incident.channelId) return waitForSetup(db, incident, 'card');
+        if (!incident.cardTs || !incident.channelId)
+          return waitForSetup(db, ctx, incident.id, (i) => !!i.cardTs && !!i.channelId);
         const [roles, open, followups] = [
           await currentRoles(db, incident.id),
           await openTaskCount(db, incident.id),
@@ -273,13 +261,14 @@ export function notifyJobs(deps: NotifyDeps): JobBinding[] {
             channel = await chat.openDm(p.userId as string);
             break;
           case 'channel':
-            if (!incident.channelId) return waitForSetup(db, incident, 'channel');
+            if (!incident.channelId) return waitForSetup(db, ctx, incident.id, (i) => !!i.channelId);
             channel = incident.channelId;
             break;
           case 'announcement':
             if (!incident.announcementTs || !incident.announcementChannelId) {
               // No announcement to thread under: wait for setup, or skip if it was never made.
-              if (!incident.announceSettled) await waitForSetup(db, incident, 'announcement');
+              if (!incident.announceSettled)
+                await waitForSetup(db, ctx, incident.id, (i) => i.announceSettled);
               return;
             }
             channel = incident.announcementChannelId;
@@ -299,10 +288,10 @@ export function notifyJobs(deps: NotifyDeps): JobBinding[] {
     }),
 
     handle(inviteJob, {
-      async run(p) {
+      async run(p, ctx) {
         const incident = await findIncident(db, p.incidentId);
         if (!incident || (p.unlessResolved && incident.status === 'resolved')) return;
-        if (!incident.channelId) return waitForSetup(db, incident, 'channel');
+        if (!incident.channelId) return waitForSetup(db, ctx, incident.id, (i) => !!i.channelId);
         const bot = await chat.botUserId();
         for (const user of p.userIds) if (user !== bot) await chat.invite(incident.channelId, user);
       },

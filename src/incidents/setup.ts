@@ -9,6 +9,7 @@ import { PermanentError, RetryableError } from '../errors.js';
 import { defaultBackoff } from '../jobs/engine.js';
 import {
   handle,
+  isPending,
   type JobBinding,
   type JobContext,
   jobKey,
@@ -42,6 +43,27 @@ export const setupKey = (incidentId: string) => jobKey('incident', incidentId, '
 /** The setup job's values for `newJobWith` in the declaring statement (declare.ts): due at once. */
 export const setupJobValues = (incidentId: string, now: Date) =>
   newJobValues(setupJob, { key: setupKey(incidentId), dueAt: now, payload: { incidentId } }, now);
+
+/**
+ * For a job that needs what setup makes (the channel, the card, the announcement) and found it missing in
+ * the incident it read: ends the run well, running the job again when setup wakes it (`WAIT_FALLBACK_MS`
+ * on at the latest), at once when setup made the thing meanwhile, or never when setup has ended without
+ * it (setup has said why). The wait is asked for before the incident is read again: setup may have made
+ * the thing just after the caller's read and woken nobody, as nobody waited yet (the first relay of an
+ * alert group then waited for its fallback); a wake after the wait is asked for reaches this run, and one
+ * before it comes with a record the second read sees.
+ */
+export async function waitForSetup(
+  db: Db,
+  ctx: JobContext,
+  incidentId: string,
+  ready: (incident: IncidentRow) => boolean,
+): Promise<void> {
+  const setup = setupKey(incidentId);
+  if (await isPending(db, setup)) await ctx.runAgain(ctx.now(), { after: setup });
+  const incident = await findIncident(db, incidentId);
+  if (incident && ready(incident)) await ctx.runAgain(ctx.now());
+}
 
 export interface SetupDeps {
   db: Db;

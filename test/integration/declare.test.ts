@@ -1,13 +1,18 @@
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { incidents } from '../../src/db/schema.js';
 import { type DeclareRequest, declareIncident } from '../../src/incidents/declare.js';
 import { findIncident } from '../../src/incidents/queries.js';
+import { setupKey, waitForSetup } from '../../src/incidents/setup.js';
+import { JobEngine } from '../../src/jobs/engine.js';
+import { handle, jobKey, jobType, schedule, WAIT_FALLBACK_MS, wakeWaiters } from '../../src/jobs/job.js';
 import { timers } from '../../src/jobs/table.js';
 import { listEvents } from '../../src/timeline/timeline.js';
 import { FakeClock } from '../helpers/clock.js';
 import { itWithServer, useTestDatabase } from '../helpers/db.js';
 import { incidentDeps } from '../helpers/deps.js';
+import { captureLogger } from '../helpers/logger.js';
 
 const testDb = useTestDatabase();
 
@@ -123,5 +128,87 @@ describe('declareIncident', () => {
     expect(await numberOf(after)).toBe(6);
     const rows = await testDb().database.db.select().from(incidents).where(eq(incidents.teamId, 'T1'));
     expect(rows.map((r) => r.number).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('waitForSetup', () => {
+  /**
+   * A job that needs the incident's channel, run by a real engine: `between` runs after the job has read
+   * the incident and before it asks to wait, where a wake from setup would reach nobody.
+   */
+  async function channelWaiter(between: (incidentId: string) => Promise<void> = async () => {}) {
+    const db = testDb().database.db;
+    const { incidentId } = await declareIncident(incidentDeps(db, clock), request(1));
+    const seen: (string | null)[] = [];
+    const waiter = jobType('test.needs_channel', z.object({}));
+    const engine = new JobEngine({
+      db,
+      clock,
+      logger: captureLogger().logger,
+      jobs: [
+        handle(waiter, {
+          async run(_p, ctx) {
+            const incident = await findIncident(db, incidentId);
+            seen.push(incident?.channelId ?? null);
+            if (incident?.channelId) return;
+            await between(incidentId);
+            await waitForSetup(db, ctx, incidentId, (i) => !!i.channelId);
+          },
+        }),
+      ],
+    });
+    // Only the waiter runs here: setup's own job is running on another replica, under a long lease.
+    await db
+      .update(timers)
+      .set({ leaseToken: 'setup-elsewhere', dueAt: new Date(clock.now().getTime() + 3_600_000) })
+      .where(eq(timers.key, setupKey(incidentId)));
+    await schedule(db, waiter, { key: jobKey('waiter'), dueAt: clock.now(), payload: {} }, clock.now());
+    const job = async () => (await db.select().from(timers).where(eq(timers.key, 'waiter')))[0];
+    const madeByTheWaySetupDoes = async () => {
+      await db.update(incidents).set({ channelId: 'C0MADE' }).where(eq(incidents.id, incidentId));
+      return wakeWaiters(db, setupKey(incidentId), clock.now());
+    };
+    return { db, engine, incidentId, seen, job, madeByTheWaySetupDoes };
+  }
+
+  it('waits while setup is making the channel, and runs again when setup wakes it', async () => {
+    const w = await channelWaiter();
+    await w.engine.drain();
+    expect(w.seen).toEqual([null]);
+    expect(await w.job()).toMatchObject({
+      status: 'pending',
+      waitingFor: setupKey(w.incidentId),
+      attempts: 0,
+    });
+    expect(await w.madeByTheWaySetupDoes()).toBe(1);
+    await w.engine.drain();
+    expect(w.seen).toEqual([null, 'C0MADE']);
+    expect(await w.job()).toMatchObject({ status: 'done' });
+  });
+
+  it('runs again at once when setup made the channel after the job read the incident, waking nobody', async () => {
+    let woken = -1;
+    const w = await channelWaiter(async () => {
+      woken = await w.madeByTheWaySetupDoes();
+    });
+    await w.engine.drain();
+    // No time passed: the second run is not the fallback's.
+    expect(woken).toBe(0);
+    expect(w.seen).toEqual([null, 'C0MADE']);
+    expect(await w.job()).toMatchObject({ status: 'done' });
+  });
+
+  it('gives up quietly when setup has ended without the channel, and waits no more', async () => {
+    const w = await channelWaiter(async (incidentId) => {
+      await w.db
+        .update(timers)
+        .set({ status: 'failed', leaseToken: null })
+        .where(eq(timers.key, setupKey(incidentId)));
+    });
+    await w.engine.drain();
+    clock.advance(WAIT_FALLBACK_MS * 10);
+    await w.engine.drain();
+    expect(w.seen).toEqual([null]);
+    expect(await w.job()).toMatchObject({ status: 'done' });
   });
 });

@@ -191,65 +191,59 @@ describe('job engine', () => {
     expect(await rowByKey('old')).toMatchObject({ status: 'failed', attempts: 1 });
   });
 
-  it('lets a job wait for another: scheduled waiting, or retried waiting, it runs when that one wakes it', async () => {
+  it('lets a job be scheduled waiting for another: it runs when that one wakes it, or at its fallback', async () => {
     const runs: string[] = [];
-    let ready = false;
     const awaited = jobKey('incident', 1, 'provision');
     const e = engine([
       handle(t, {
         run: async (_p, ctx) => {
           runs.push(ctx.key);
-          if (!ready) throw new RetryableError('waiting for the channel', 60_000, { waitFor: awaited });
         },
       }),
     ]);
-    // Scheduled waiting: not due until woken (or the fallback passes).
-    await schedule(
-      db(),
-      t,
-      { key: jobKey('scheduled'), dueAt: clock.now(), payload: {}, after: awaited },
-      clock.now(),
-    );
-    expect(await rowByKey('scheduled')).toMatchObject({ waitingFor: awaited });
+    const waiting = (key: string) =>
+      schedule(db(), t, { key: jobKey(key), dueAt: clock.now(), payload: {}, after: awaited }, clock.now());
+    // Not due until woken (or the fallback passes).
+    await waiting('woken');
+    await waiting('forgotten');
+    expect(await rowByKey('woken')).toMatchObject({ waitingFor: awaited });
     await e.drain();
     expect(runs).toEqual([]);
-    // Ran too early and found nothing yet: it waits again, for the wake or a minute.
-    await at('early');
-    await e.drain();
-    expect(runs).toEqual(['early']);
-    expect(await rowByKey('early')).toMatchObject({ status: 'pending', waitingFor: awaited });
-    ready = true;
     expect(await wakeWaiters(db(), awaited, clock.now())).toBe(2);
     await e.drain();
-    expect(runs.sort()).toEqual(['early', 'early', 'scheduled']);
-    expect(await rowByKey('early')).toMatchObject({ status: 'done', waitingFor: null });
-    expect(await rowByKey('scheduled')).toMatchObject({ status: 'done', waitingFor: null });
+    expect(runs.sort()).toEqual(['forgotten', 'woken']);
+    expect(await rowByKey('woken')).toMatchObject({ status: 'done', waitingFor: null });
     // Nothing else waits for it now.
     expect(await wakeWaiters(db(), awaited, clock.now())).toBe(0);
+    // A wake that never comes: the job runs at its fallback.
+    await waiting('late');
+    clock.advance(WAIT_FALLBACK_MS - 1);
+    await e.drain();
+    expect(runs).not.toContain('late');
+    clock.advance(1);
+    await e.drain();
+    expect(runs).toContain('late');
   });
 
-  it('logs a job waiting for another at debug, and a failing one at warn', async () => {
+  it('logs a failing attempt at warn, with when it retries', async () => {
     const { logger: log, lines } = captureLogger();
     const e = engine(
       [
         handle(t, {
-          run: async (_p, ctx) => {
-            if (ctx.key === 'waits')
-              throw new RetryableError('waiting for the card', 2000, {
-                waitFor: jobKey('incident', 9, 'provision'),
-              });
-            throw new RetryableError('Slack answered 503');
+          run: async () => {
+            throw new RetryableError('Slack answered 503', 2000);
           },
         }),
       ],
       { logger: log },
     );
-    await at('waits');
     await at('fails');
     await e.drain();
-    const levelOf = (text: string) => lines.filter((l) => l.includes(text)).map((l) => JSON.parse(l).level);
-    expect(levelOf('waiting for the card')).toEqual(['debug']);
-    expect(levelOf('Slack answered 503')).toEqual(['warn']);
+    const line = lines.map((l) => JSON.parse(l)).find((l) => l.msg.includes('Slack answered 503'));
+    expect(line).toMatchObject({
+      level: 'warn',
+      msg: 'attempt 1 failed, retrying in 2000 ms: Slack answered 503',
+    });
   });
 
   it('runs a job once more when it asks (runAgain), woken by the job it waits for, unless it was re-planned meanwhile', async () => {
