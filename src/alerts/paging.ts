@@ -47,7 +47,11 @@ export function pagingJobs(deps: PagingDeps): JobBinding[] {
         if (!group || !policy || !step || !stepStillDue(group, p, clock.now())) return;
         const earlier = (g: AlertGroupRow) =>
           stepsBetween(g.escalationStep, p.index).map((i) => alertKeys.step(g.id, i));
-        if (await waitForEarlierTiers(db, ctx, earlier(group), clock.now())) return;
+        const earlierNow = async () => {
+          const fresh = await findGroup(p.groupId);
+          return fresh ? earlier(fresh) : [];
+        };
+        if (await waitForEarlierTiers(db, ctx, earlier(group), clock.now(), earlierNow)) return;
         // Slack first (user groups to people, schedules to who is on call), outside the lock; the lock
         // then checks again.
         const users = await expandTargets(chat, step.notify, onCallLookup(deps));

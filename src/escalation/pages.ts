@@ -112,17 +112,25 @@ const WAIT_FOR_FAILING_TIER = 3;
  * never run (cancelled, failed for good) does not hold it up, and neither does one that has failed
  * `WAIT_FOR_FAILING_TIER` attempts: this tier then pages on time, and the failing one finds its turn
  * passed should it get through later (its failures are in the log).
+ *
+ * Called without the lock that the earlier step pages under, the caller gives `lookAgain`: the steps
+ * still before this one, read afresh. The earlier step may have paged between the caller's read and this
+ * run's asking, waking nobody, as nobody waited yet (tier 2 then slept until its fallback, and the
+ * tests, whose clock stands still, saw it unpaged now and then); read after the asking, the record shows
+ * that step gone, and this one runs again at once.
  */
 export async function waitForEarlierTiers(
   db: Db | Tx,
   ctx: Pick<JobContext, 'runAgain'>,
   earlier: JobKey[],
   now: Date,
+  lookAgain?: () => Promise<JobKey[]>,
 ): Promise<boolean> {
   const first = (await pendingJobs(db, earlier)).find((j) => j.failures < WAIT_FOR_FAILING_TIER);
   if (!first) return false;
   const at = new Date(Math.min(first.dueAt.getTime(), now.getTime() + TIER_WAIT_MAX_MS));
   await ctx.runAgain(at, { after: first.key });
+  if (lookAgain && !(await lookAgain()).includes(first.key)) await ctx.runAgain(now);
   return true;
 }
 

@@ -220,7 +220,11 @@ export function stepJobs(deps: StepDeps): JobBinding[] {
         }
         const earlier = (i: { escalationStep: number }) =>
           stepsBetween(i.escalationStep, p.index).map((n) => stepKeys.step(p.incidentId, n));
-        if (await waitForEarlierTiers(deps.db, ctx, earlier(incident), deps.clock.now())) return;
+        const earlierNow = async () => {
+          const fresh = await findIncident(deps.db, p.incidentId);
+          return fresh ? earlier(fresh) : [];
+        };
+        if (await waitForEarlierTiers(deps.db, ctx, earlier(incident), deps.clock.now(), earlierNow)) return;
         // Slack first, outside the lock; the lock then checks again that the step still applies.
         const users = await expandTargets(deps.chat, step.notify, onCallLookup(deps));
         await withIncident(deps, p.incidentId, async (l) => {
