@@ -38,8 +38,8 @@ import type { Locked } from './unit-of-work.js';
  * - `incident.invite` brings people into the incident channel.
  *
  * One scheduled while the setup job has not yet made the channel, card or announcement it needs waits for
- * setup to wake it (and, should it run early anyway, runs again when setup wakes it: `waitForSetup`). Each is
- * idempotent on retry: a post first looks for its own marked copy.
+ * setup to wake it (and, should it run early anyway, runs again when setup wakes it: `waitForSetup`).
+ * Each is idempotent on retry: a post first looks for its own marked copy.
  */
 
 export const POST_TARGETS = ['channel', 'announcement', 'dm'] as const;
