@@ -66,16 +66,8 @@ export interface BotOptions {
 export async function startBot(options: BotOptions): Promise<Bot> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
-  const database =
-    options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
-  await database.migrate();
-  logger.info(
-    `database ready (${database.kind}${database.kind === 'pglite' ? ` in ${config.dataDir}` : ''})`,
-  );
-
   // What /metrics serves: this process's counts, and the database's figures read at each scrape.
   const metrics = new Metrics();
-  registerDatabaseMetrics(metrics, { db: database.db, clock });
   const slack = new SlackGateway({
     token: config.slack.botToken,
     apiUrl: config.slack.apiUrl,
@@ -83,9 +75,20 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     timeoutMs: config.slack.timeoutMs,
     metrics,
   });
-  let bot: Awaited<ReturnType<SlackGateway['authTest']>>;
+  // Who the bot is, asked while the database opens and migrates: a start waits for the slower of the
+  // two rather than for both in turn (a replica's first job comes that much sooner).
+  const identity = slack.authTest();
+  identity.catch(() => {}); // awaited below, unless the database fails first
+  const database =
+    options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  await database.migrate();
+  logger.info(
+    `database ready (${database.kind}${database.kind === 'pglite' ? ` in ${config.dataDir}` : ''})`,
+  );
+  registerDatabaseMetrics(metrics, { db: database.db, clock });
+  let bot: Awaited<typeof identity>;
   try {
-    bot = await slack.authTest();
+    bot = await identity;
   } catch (err) {
     if (!options.database) await database.close();
     throw err;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { describe, expect } from 'vitest';
-import { openPostgres } from '../../src/db/client.js';
+import { MIGRATION_LOCK_KEY, openPostgres } from '../../src/db/client.js';
 import { incidents } from '../../src/db/schema.js';
 import { itWithServer, useTestDatabase } from '../helpers/db.js';
 
@@ -36,4 +37,30 @@ describe('the PostgreSQL client', () => {
       await database.close();
     }
   });
+
+  itWithServer(
+    'starts without queueing for the migration lock when the newest migration is applied',
+    async () => {
+      // Another replica holds the lock (it is migrating, or stuck): a start with nothing to apply goes on.
+      const url = testDb().url as string;
+      const holder = postgres(url, { max: 1, onnotice: () => {} });
+      await holder`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+      const database = openPostgres(url, { max: 1, jobsMax: 1 });
+      try {
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          database.migrate().then(() => 'migrated'),
+          new Promise((resolve) => {
+            timer = setTimeout(() => resolve('queued for the lock'), 10_000);
+          }),
+        ]);
+        clearTimeout(timer);
+        expect(outcome).toBe('migrated');
+        await database.ready();
+      } finally {
+        await holder`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+        await Promise.all([holder.end(), database.close()]);
+      }
+    },
+  );
 });
