@@ -75,7 +75,9 @@ describe('App Home', () => {
       declareView({ title: 'Slow search', severity: 'SEV2', commander: 'U0OTHER1' }, 'V0H2'),
     );
     await app.bot.engine.drain();
-    const channel = slack.channels[0]?.id as string;
+    // The two setups run side by side, so Slack's first channel may be either incident's.
+    const [first] = await db().select().from(incidents).where(eq(incidents.number, 1));
+    const channel = first?.channelId as string;
     await app.command('task add Roll back <@U0ME00001|me> in 30m', { channel_id: channel, user_id: ME });
     await app.command('followup add Canary EU traffic <@U0ME00001|me> due 2026-12-01', {
       channel_id: channel,
