@@ -101,6 +101,9 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     clock,
     config: config.incident,
     escalation: escalationControl(config.incident),
+    // A declaration's setup job goes straight to this process's engine (built below, with the handlers
+    // that need these deps; nothing declares before the bot has started).
+    jobs: { leaseNewJob: () => engine.leaseNewJob(), runLeasedJob: (job) => engine.runLeasedJob(job) },
   };
   const jobDeps = { db: database.jobs, chat, clock, config: config.incident };
   const engine = new JobEngine({

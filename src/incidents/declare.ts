@@ -3,13 +3,13 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { reusable } from '../db/prepared.js';
 import { incidentRoles, incidents } from '../db/schema.js';
-import { newJobWith } from '../jobs/job.js';
+import { type LeasedJob, newJobWith } from '../jobs/job.js';
 import { codePoints, stripControl } from '../text.js';
 import { eventValues, recordEvent, recordEventWith } from '../timeline/timeline.js';
 import { SUMMARY_MAX, TITLE_MAX, USER_ID } from './model.js';
 import { findIncidentByDeclareKey } from './queries.js';
 import { planOnDeclare } from './reminders.js';
-import { setupJobValues } from './setup.js';
+import { leasedSetupJob, setupJobValues } from './setup.js';
 import type { IncidentDeps, Locked } from './unit-of-work.js';
 
 /** The declare form's fields, validated; each message is shown under its field. */
@@ -110,7 +110,12 @@ const insertIncident = reusable('incidents_declare', (db) => {
       .onConflictDoNothing({ target: [incidents.teamId, incidents.declareKey] })
       .returning(),
   );
-  return db.with(declared, recordEventWith(db, declared), newJobWith(db, declared)).select().from(declared);
+  const setup = newJobWith(db, declared);
+  return db
+    .with(declared, recordEventWith(db, declared), setup)
+    .select()
+    .from(declared)
+    .leftJoin(setup, sql`true`);
 });
 
 /**
@@ -137,9 +142,12 @@ export async function declareIncident(
   // counter row's lock that serialises a workspace's declarations is held for the commit alone), and
   // whoever shows it (setup, naming the channel) reads the committed row when it runs.
   const id = randomUUID();
+  // The setup job is created claimed by this process's engine, which runs it as soon as this commits.
+  const lease = deps.jobs?.leaseNewJob();
+  let setup: LeasedJob | undefined;
   const created = await deps.db.transaction(async (tx) => {
     const now = deps.clock.now();
-    const [inserted] = await insertIncident(tx, {
+    const [row] = await insertIncident(tx, {
       id,
       teamId: req.teamId,
       title: req.title,
@@ -158,9 +166,11 @@ export async function declareIncident(
         at: now,
         data: { title: req.title, severity: req.severity, private: req.isPrivate, test: req.isTest },
       }),
-      ...setupJobValues(id, now),
+      ...setupJobValues(id, now, lease),
     });
+    const inserted = row?.declared;
     if (!inserted) return false;
+    if (lease && row.new_job?.jobId) setup = leasedSetupJob(id, now, lease, row.new_job.jobId);
     if (req.commanderId) {
       await tx.insert(incidentRoles).values({
         incidentId: inserted.id,
@@ -188,6 +198,7 @@ export async function declareIncident(
     await options.alsoInTransaction?.(declared);
     return true;
   });
+  if (setup) deps.jobs?.runLeasedJob(setup);
   if (created) return { incidentId: id, created };
   const first = await findIncidentByDeclareKey(deps.db, req.teamId, req.declareKey);
   if (!first) throw new Error('the declaration this one repeats is gone');

@@ -12,8 +12,10 @@ import {
   isPending,
   type JobBinding,
   type JobContext,
+  type JobLease,
   jobKey,
   jobType,
+  leasedJob,
   newJobValues,
   wakeValues,
   wakeWaiters,
@@ -40,9 +42,20 @@ import { withIncident } from './unit-of-work.js';
 export const setupJob = jobType('incident.provision', z.object({ incidentId: z.uuid() }));
 export const setupKey = (incidentId: string) => jobKey('incident', incidentId, 'provision');
 
-/** The setup job's values for `newJobWith` in the declaring statement (declare.ts): due at once. */
-export const setupJobValues = (incidentId: string, now: Date) =>
-  newJobValues(setupJob, { key: setupKey(incidentId), dueAt: now, payload: { incidentId } }, now);
+const setupScheduled = (incidentId: string, now: Date) => ({
+  key: setupKey(incidentId),
+  dueAt: now,
+  payload: { incidentId },
+});
+/**
+ * The setup job's values for `newJobWith` in the declaring statement (declare.ts): due at once, or
+ * created under `lease` for this process's engine to run as the declaration commits.
+ */
+export const setupJobValues = (incidentId: string, now: Date, lease?: JobLease) =>
+  newJobValues(setupJob, setupScheduled(incidentId, now), now, lease);
+/** The setup job created under `lease` as row `jobId`, to hand to the engine (`runLeasedJob`). */
+export const leasedSetupJob = (incidentId: string, now: Date, lease: JobLease, jobId: number) =>
+  leasedJob(setupJob, setupScheduled(incidentId, now), now, lease, jobId);
 
 /**
  * For a job that needs what setup makes (the channel, the card, the announcement) and found it missing in

@@ -4,6 +4,7 @@ import type { IncidentConfig } from '../config/index.js';
 import type { Db, Tx } from '../db/client.js';
 import { type IncidentRow, incidents } from '../db/schema.js';
 import { UserError } from '../errors.js';
+import type { NewJobStarter } from '../jobs/job.js';
 import type { Role } from './model.js';
 import { currentRoles } from './queries.js';
 import type { Actor } from './rules.js';
@@ -29,6 +30,12 @@ export interface IncidentDeps {
   clock: Clock;
   config: IncidentConfig;
   escalation: EscalationControl;
+  /**
+   * This process's job engine, when it runs one: a declaration's setup job is created claimed by it and
+   * started as the declaration commits. Without it (a process that runs no jobs, some tests) the job is
+   * created unclaimed and whichever engine is woken claims it.
+   */
+  jobs?: NewJobStarter;
 }
 
 export type Locked = { tx: Tx; incident: IncidentRow; roles: Partial<Record<Role, string>>; now: Date };

@@ -7,7 +7,15 @@ import type { Db } from '../db/client.js';
 import { reusable } from '../db/prepared.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { type JobBinding, type JobContext, type JobKey, WAIT_FALLBACK_MS } from './job.js';
+import {
+  type JobBinding,
+  type JobContext,
+  type JobKey,
+  type JobLease,
+  type LeasedJob,
+  type NewJobStarter,
+  WAIT_FALLBACK_MS,
+} from './job.js';
 import { type JobRow, timers } from './table.js';
 
 /**
@@ -85,7 +93,7 @@ const claimDue = reusable('jobs_claim', (db) => {
     .orderBy(claimed.wasDue, claimed.id);
 });
 
-/** What the engine reads of a row it claimed. */
+/** What the engine reads of a row it claimed (a job created leased brings the same, see LeasedJob). */
 type ClaimedRow = Pick<JobRow, 'id' | 'key' | 'kind' | 'payload' | 'attempts' | 'leaseToken' | 'createdAt'>;
 
 /** Subscribes to the wake-up signal; resolves to a function that unsubscribes. */
@@ -177,7 +185,7 @@ class CompletionBatch {
   }
 }
 
-export class JobEngine {
+export class JobEngine implements NewJobStarter {
   readonly workerId: string;
   private readonly bindings = new Map<string, JobBinding>();
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -271,6 +279,35 @@ export class JobEngine {
   }
 
   /**
+   * A lease for a job the caller is about to create, so that it is created claimed by this process and
+   * run the moment its transaction commits (`runLeasedJob`): the setup of a declared incident starts
+   * without a NOTIFY, a claim and a read of what the claim took. None when stopping or when every slot is
+   * taken (the job is then created unclaimed, and claimed as any other). Several callers may hold leases
+   * at once, so the slots can be exceeded by as many declarations as are committing at that moment.
+   */
+  leaseNewJob(): JobLease | undefined {
+    if (this.stopping || this.inflight.size >= this.concurrency) return undefined;
+    return {
+      token: this.newLeaseToken(),
+      until: new Date(this.options.clock.now().getTime() + this.leaseMs),
+    };
+  }
+
+  /**
+   * Runs a job created under `leaseNewJob`'s lease, once it has committed. A stopping engine gives the
+   * lease back instead, so another replica (or the next start) runs it at once rather than when it runs out.
+   */
+  runLeasedJob(job: LeasedJob): void {
+    if (this.stopping) {
+      void this.release(job.id, job.leaseToken).catch((err: unknown) =>
+        this.options.logger.warn({ err, job_key: job.key }, 'could not give back the lease of a new job'),
+      );
+      return;
+    }
+    this.startRow(job);
+  }
+
+  /**
    * Runs ticks until nothing due is left and nothing is running (tests and benchmarks). Done only when a
    * claim found nothing and no row finished while it ran: a row finishing during a claim may have
    * scheduled work the claim's snapshot was too early to see (the alert tests' pages went missing now
@@ -305,19 +342,26 @@ export class JobEngine {
     clearTimeout(timer);
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+    for (const [id, { token }] of this.inflight) await this.release(id, token);
+  }
+
+  /** Gives back a lease this process holds: the row is due at once, its attempt uncounted. */
+  private async release(id: number, token: string): Promise<void> {
     const now = sql`${this.options.clock.now().toISOString()}::timestamptz`;
-    for (const [id, { token }] of this.inflight) {
-      await this.options.db
-        .update(timers)
-        .set({
-          dueAt: sql`case when ${REPLANNED_AFTER_CANCEL} then coalesce(${timers.rerunAt}, ${now}) else ${now} end`,
-          leaseToken: null,
-          rerunAt: null,
-          attempts: sql`case when ${REPLANNED_AFTER_CANCEL} then 0 else ${timers.attempts} - 1 end`,
-          finishedAt: sql`case when ${timers.status} = 'pending' then null else ${timers.finishedAt} end`,
-        })
-        .where(and(eq(timers.id, id), eq(timers.leaseToken, token)));
-    }
+    await this.options.db
+      .update(timers)
+      .set({
+        dueAt: sql`case when ${REPLANNED_AFTER_CANCEL} then coalesce(${timers.rerunAt}, ${now}) else ${now} end`,
+        leaseToken: null,
+        rerunAt: null,
+        attempts: sql`case when ${REPLANNED_AFTER_CANCEL} then 0 else ${timers.attempts} - 1 end`,
+        finishedAt: sql`case when ${timers.status} = 'pending' then null else ${timers.finishedAt} end`,
+      })
+      .where(and(eq(timers.id, id), eq(timers.leaseToken, token)));
+  }
+
+  private newLeaseToken(): string {
+    return `${this.workerId}:${randomUUID()}`;
   }
 
   private async claimAndStart(): Promise<number> {
@@ -356,7 +400,7 @@ export class JobEngine {
       now: now.toISOString(),
       limit,
       leaseUntil: new Date(now.getTime() + this.leaseMs).toISOString(),
-      token: `${this.workerId}:${randomUUID()}`,
+      token: this.newLeaseToken(),
     });
     return {
       claimed: rows.flatMap((r) => (r.claimed ? [r.claimed] : [])),

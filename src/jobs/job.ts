@@ -165,36 +165,106 @@ export async function scheduleOnce<P>(
 }
 
 /**
+ * A lease on a job the caller's statement is about to create, from the engine of this process
+ * (`NewJobStarter.leaseNewJob`): the job is created claimed by this process, its first attempt under way, and
+ * is handed to the engine to run as soon as the statement has committed (`NewJobStarter.runLeasedJob`), with no
+ * NOTIFY, no claim and no wait for either. Should the process die before it runs it, the lease runs out
+ * like any claim's and another replica runs it, as a second attempt.
+ */
+export interface JobLease {
+  token: string;
+  until: Date;
+}
+
+/** A job created under a lease, as the engine runs it: what a claim would have brought back. */
+export interface LeasedJob {
+  id: number;
+  key: JobKey;
+  kind: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  leaseToken: string;
+  createdAt: Date;
+}
+
+/** The job engine of this process, as a use-case that creates a job it wants run at once sees it. */
+export interface NewJobStarter {
+  /** A lease for a job about to be created, or undefined when this process cannot run it now (stopping, full). */
+  leaseNewJob(): JobLease | undefined;
+  /** Runs the job created under its lease, once the statement that created it has committed. */
+  runLeasedJob(job: LeasedJob): void;
+}
+
+/**
  * A new job as a CTE to put beside `change` (the CTE creating what the job is for) in one statement: it
  * is created only when `change` returned a row. Only for a key that cannot exist yet (it names the row
  * `change` creates), so there is nothing to re-plan; a key that does exist fails the statement. Built once
- * with the statement (db/prepared.ts): the values are placeholders, filled by `newJobValues`.
+ * with the statement (db/prepared.ts): the values are placeholders, filled by `newJobValues`. Its one
+ * column, `jobId`, is the new row's id (for `NewJobStarter.runLeasedJob` when the job was created leased).
  */
-export function newJobWith(db: Db | Tx, change: WithSubquery): WithSubquery {
+export function newJobWith(db: Db | Tx, change: WithSubquery) {
   const t = timers;
-  const columns = [t.key, t.kind, t.payload, t.scheduledFor, t.dueAt, t.waitingFor, t.createdAt];
+  const columns = [
+    t.key,
+    t.kind,
+    t.payload,
+    t.scheduledFor,
+    t.dueAt,
+    t.waitingFor,
+    t.createdAt,
+    t.attempts,
+    t.leaseToken,
+  ];
   const p = (name: keyof ReturnType<typeof newJobValues>) => sql.placeholder(name);
-  return db.$with('new_job', {}).as(
+  return db.$with('new_job', { jobId: sql<number>`id`.mapWith(Number).as('job_id') }).as(
     sql`insert into ${t} (${sql.join(
       columns.map((c) => sql.identifier(c.name)),
       sql`, `,
     )})
       select ${p('job_key')}, ${p('job_kind')}, ${p('job_payload')}::jsonb, ${p('job_scheduled_for')}::timestamptz,
-        ${p('job_due_at')}::timestamptz, ${p('job_waiting_for')}, ${p('job_now')}::timestamptz
-      where exists (select 1 from ${change})`,
+        ${p('job_due_at')}::timestamptz, ${p('job_waiting_for')}, ${p('job_now')}::timestamptz,
+        ${p('job_attempts')}::integer, ${p('job_lease_token')}
+      where exists (select 1 from ${change})
+      returning id as job_id`,
   );
 }
 
-/** The placeholder values of `newJobWith` for this job (its payload checked as `schedule` checks it). */
-export function newJobValues<P>(type: JobType<P>, job: Scheduled<P>, now: Date) {
+/**
+ * The placeholder values of `newJobWith` for this job (its payload checked as `schedule` checks it). With
+ * a lease, the job is created as a claim would leave it: its first attempt counted, due again only when
+ * the lease runs out (and so waking no engine: the wake trigger skips leased rows).
+ */
+export function newJobValues<P>(type: JobType<P>, job: Scheduled<P>, now: Date, lease?: JobLease) {
   return {
     job_key: job.key as string,
     job_kind: type.kind,
     job_payload: JSON.stringify(type.payload.parse(job.payload)),
     job_scheduled_for: job.dueAt.toISOString(),
-    job_due_at: dueOf(job).toISOString(),
+    job_due_at: (lease ? lease.until : dueOf(job)).toISOString(),
     job_waiting_for: (job.after ?? null) as string | null,
     job_now: now.toISOString(),
+    job_attempts: lease ? 1 : 0,
+    job_lease_token: lease?.token ?? null,
+  };
+}
+
+/** The job `newJobValues` described, created under `lease` as row `id`, as the engine runs it. */
+export function leasedJob<P>(
+  type: JobType<P>,
+  job: Scheduled<P>,
+  now: Date,
+  lease: JobLease,
+  id: number,
+): LeasedJob {
+  return {
+    id,
+    key: job.key,
+    kind: type.kind,
+    // Parsed again by the engine, as every payload it runs is.
+    payload: job.payload as Record<string, unknown>,
+    attempts: 1,
+    leaseToken: lease.token,
+    createdAt: now,
   };
 }
 

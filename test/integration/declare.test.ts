@@ -1,12 +1,20 @@
 import { asc, eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { incidents } from '../../src/db/schema.js';
 import { type DeclareRequest, declareIncident } from '../../src/incidents/declare.js';
 import { findIncident } from '../../src/incidents/queries.js';
-import { setupKey, waitForSetup } from '../../src/incidents/setup.js';
+import { setupJob, setupKey, waitForSetup } from '../../src/incidents/setup.js';
 import { JobEngine } from '../../src/jobs/engine.js';
-import { handle, jobKey, jobType, schedule, WAIT_FALLBACK_MS, wakeWaiters } from '../../src/jobs/job.js';
+import {
+  handle,
+  jobKey,
+  jobType,
+  type NewJobStarter,
+  schedule,
+  WAIT_FALLBACK_MS,
+  wakeWaiters,
+} from '../../src/jobs/job.js';
 import { timers } from '../../src/jobs/table.js';
 import { listEvents } from '../../src/timeline/timeline.js';
 import { FakeClock } from '../helpers/clock.js';
@@ -128,6 +136,98 @@ describe('declareIncident', () => {
     expect(await numberOf(after)).toBe(6);
     const rows = await testDb().database.db.select().from(incidents).where(eq(incidents.teamId, 'T1'));
     expect(rows.map((r) => r.number).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe("a declaration's setup job, handed to this process's engine", () => {
+  const LEASE_MS = 30_000;
+  /**
+   * Two replicas' engines on one database, each running setup with a handler that records its attempts;
+   * replica A's first run waits for `release()`. Declarations go through A unless told otherwise.
+   */
+  function replicas() {
+    const db = testDb().database.db;
+    const clock = new FakeClock();
+    const runs: { replica: 'A' | 'B'; attempt: number }[] = [];
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const replica = (name: 'A' | 'B') =>
+      new JobEngine({
+        db,
+        clock,
+        logger: captureLogger().logger,
+        leaseMs: LEASE_MS,
+        jobs: [
+          handle(setupJob, {
+            async run(_p, ctx) {
+              runs.push({ replica: name, attempt: ctx.attempt });
+              if (name === 'A') await held;
+            },
+          }),
+        ],
+      });
+    const a = replica('A');
+    const b = replica('B');
+    const declare = (jobs: NewJobStarter = a) =>
+      declareIncident({ ...incidentDeps(db, clock), jobs }, request(1));
+    const setupRow = async (incidentId: string) =>
+      (
+        await db
+          .select()
+          .from(timers)
+          .where(eq(timers.key, setupKey(incidentId)))
+      )[0];
+    return { clock, runs, release, a, b, declare, setupRow };
+  }
+
+  it('is created claimed by it and runs as the declaration commits: no other replica takes it', async () => {
+    const r = replicas();
+    const { incidentId } = await r.declare();
+    // Started before the declaration returned: no NOTIFY, no claim.
+    expect(r.runs).toEqual([{ replica: 'A', attempt: 1 }]);
+    const row = await r.setupRow(incidentId);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(row?.leaseToken?.startsWith(`${r.a.workerId}:`)).toBe(true);
+    expect(row?.dueAt).toEqual(new Date(r.clock.now().getTime() + LEASE_MS));
+    expect(await r.b.kick()).toBe(0);
+    r.release();
+    await r.a.drain();
+    expect(r.runs).toEqual([{ replica: 'A', attempt: 1 }]);
+    expect(await r.setupRow(incidentId)).toMatchObject({ status: 'done', leaseToken: null });
+  });
+
+  it('is created unclaimed when the engine is stopping, for whichever replica is woken', async () => {
+    const r = replicas();
+    await r.a.stop();
+    const { incidentId } = await r.declare();
+    expect(await r.setupRow(incidentId)).toMatchObject({ status: 'pending', attempts: 0, leaseToken: null });
+    await r.b.drain();
+    expect(r.runs).toEqual([{ replica: 'B', attempt: 1 }]);
+  });
+
+  it('is given back by an engine that began stopping while the declaration committed: another replica runs it at once', async () => {
+    const r = replicas();
+    const { incidentId } = await r.declare({
+      leaseNewJob: () => r.a.leaseNewJob(),
+      runLeasedJob: (job) => void r.a.stop().then(() => r.a.runLeasedJob(job)),
+    });
+    await vi.waitFor(async () => expect((await r.setupRow(incidentId))?.leaseToken).toBeNull());
+    await r.b.drain();
+    expect(r.runs).toEqual([{ replica: 'B', attempt: 1 }]);
+    expect(await r.setupRow(incidentId)).toMatchObject({ status: 'done' });
+  });
+
+  it('runs on another replica, as a second attempt, when its process died before running it', async () => {
+    const r = replicas();
+    const { incidentId } = await r.declare({ leaseNewJob: () => r.a.leaseNewJob(), runLeasedJob: () => {} });
+    expect(await r.b.kick()).toBe(0);
+    r.clock.advance(LEASE_MS);
+    await r.b.drain();
+    // The second attempt: it looks for what a first may have done before posting again.
+    expect(r.runs).toEqual([{ replica: 'B', attempt: 2 }]);
+    expect(await r.setupRow(incidentId)).toMatchObject({ status: 'done' });
   });
 });
 
