@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { findIncident } from '../incidents/queries.js';
 import type { AlertGroupView, AlertNotice, AlertThreadLine, AlertView } from './chat.js';
@@ -103,7 +103,10 @@ export async function changesSince(
   cursor: number,
   now: Date,
 ): Promise<{ notice: Extract<AlertNotice, { kind: 'alert_group_thread' }>; last: number; first: Date }> {
-  const since = and(eq(alertEvents.groupId, group.id), gt(alertEvents.id, cursor));
+  // One statement, so the lines shown, the count of the rest and the new cursor come from one snapshot:
+  // read in two, an event committed between them (a tier paged just then) was counted past by the cursor
+  // and never shown. A storm leaves thousands of events behind the cursor: the post shows the first ones
+  // and counts the rest (the window functions see every event after the cursor, before the limit).
   const events = await db
     .select({
       id: alertEvents.id,
@@ -111,17 +114,14 @@ export async function changesSince(
       at: alertEvents.at,
       data: alertEvents.data,
       summary: alerts.summary,
+      total: sql<number>`count(*) over ()`.mapWith(Number),
+      last: sql<number>`max(${alertEvents.id}) over ()`.mapWith(Number),
     })
     .from(alertEvents)
     .leftJoin(alerts, eq(alerts.id, alertEvents.alertId))
-    .where(since)
+    .where(and(eq(alertEvents.groupId, group.id), gt(alertEvents.id, cursor)))
     .orderBy(asc(alertEvents.id))
     .limit(THREAD_LINES);
-  // A storm leaves thousands of events behind the cursor: the post shows the first ones and counts the rest.
-  const [all] = await db
-    .select({ n: count(), last: max(alertEvents.id) })
-    .from(alertEvents)
-    .where(since);
   const lines: AlertThreadLine[] = events.map((e) =>
     e.kind === 'paged'
       ? {
@@ -138,9 +138,9 @@ export async function changesSince(
       kind: 'alert_group_thread',
       group: await viewOf(db, group, [], now),
       lines,
-      more: Math.max(0, (all?.n ?? 0) - lines.length),
+      more: Math.max(0, (events[0]?.total ?? 0) - lines.length),
     },
-    last: all?.last ?? cursor,
+    last: events[0]?.last ?? cursor,
     first: events[0]?.at ?? group.openedAt,
   };
 }
