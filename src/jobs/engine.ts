@@ -281,7 +281,7 @@ export class JobEngine implements NewJobStarter {
   /**
    * A lease for a job the caller is about to create, so that it is created claimed by this process and
    * run the moment its transaction commits (`runLeasedJob`): the setup of a declared incident starts
-   * without a NOTIFY, a claim and a read of what the claim took. None when stopping or when every slot is
+   * without waiting for a NOTIFY and a claim. None when stopping or when every slot is
    * taken (the job is then created unclaimed, and claimed as any other). Several callers may hold leases
    * at once, so the slots can be exceeded by as many declarations as are committing at that moment.
    */
