@@ -166,10 +166,10 @@ export async function scheduleOnce<P>(
 
 /**
  * A lease on a job the caller's statement is about to create, from the engine of this process
- * (`NewJobStarter.leaseNewJob`): the job is created claimed by this process, its first attempt under way, and
- * is handed to the engine to run as soon as the statement has committed (`NewJobStarter.runLeasedJob`), with no
- * NOTIFY, no claim and no wait for either. Should the process die before it runs it, the lease runs out
- * like any claim's and another replica runs it, as a second attempt.
+ * (`NewJobStarter.leaseNewJob`): the job is created claimed by this process, its first attempt under
+ * way, and is handed to the engine to run as soon as the statement has committed
+ * (`NewJobStarter.runLeasedJob`), with no NOTIFY, no claim and no wait for either. Should the process die
+ * before it runs it, the lease runs out like any claim's and another replica runs it, as a second attempt.
  */
 export interface JobLease {
   token: string;
@@ -189,7 +189,7 @@ export interface LeasedJob {
 
 /** The job engine of this process, as a use-case that creates a job it wants run at once sees it. */
 export interface NewJobStarter {
-  /** A lease for a job about to be created, or undefined when this process cannot run it now (stopping, full). */
+  /** A lease for a job about to be created; none when this process cannot run it now (stopping, full). */
   leaseNewJob(): JobLease | undefined;
   /** Runs the job created under its lease, once the statement that created it has committed. */
   runLeasedJob(job: LeasedJob): void;

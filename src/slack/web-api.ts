@@ -13,9 +13,9 @@ import type { Logger } from '../logger.js';
  * through p-queue and p-retry, builds a copy of the arguments with tokens redacted and JSON-stringifies it
  * twice for debug lines it then drops, and reads the answer through a fetch Response. Measured under the
  * declare burst (bench, `perf record` on the bot), that was 11% of the main thread's CPU for the six calls
- * a declared incident makes (seven with an announcements channel). The gateway needs none of it: it never retries inside a call (the job engine
- * does, after looking for its own earlier work), never queues (Slack's limits are per method and answered
- * with 429), and logs calls itself.
+ * a declared incident makes (seven with an announcements channel). The gateway needs none of it: it
+ * never retries inside a call (the job engine does, after looking for its own earlier work), never queues
+ * (Slack's limits are per method and answered with 429), and logs calls itself.
  *
  * What comes back: the answer's JSON when Slack says `ok: true`; otherwise a SlackCallError saying which
  * kind of failure it was, in Slack's own terms (HTTP 429 with Retry-After, another HTTP status, the
