@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -60,6 +60,28 @@ const pct = (xs: number[], p: number) => {
 const cpuMs = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+/**
+ * PostgreSQL's CPU time so far: every server process on the machine (backends and background workers),
+ * from /proc. The bench's own database is the only busy one while it runs.
+ */
+const postgresCpuMs = () => {
+  let ms = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.includes(' (postgres) ')) ms += cpuMs(Number(entry));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return ms;
+};
+/** This process's CPU time so far (user + system) in ms: the load generator and the fake Slack. */
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 };
 const rssMb = (pid: number) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -417,7 +439,16 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
       const sampler = setInterval(() => {
         peak = Math.max(peak, rssMb(pid));
       }, 100);
+      // Where the burst's CPU goes: the burst runs the two cores full, so each process's share per incident
+      // says what the rate is made of.
+      const before = { bot: cpuMs(pid), bench: ownCpuMs(), postgres: postgresCpuMs(), at: performance.now() };
       const loaded = await declareScenario(base, slack, 'decl', 500, 20);
+      const spent = {
+        bot: cpuMs(pid) - before.bot,
+        bench: ownCpuMs() - before.bench,
+        postgres: db.sql ? postgresCpuMs() - before.postgres : 0,
+        wall: performance.now() - before.at,
+      };
       clearInterval(sampler);
       // The same path without a queue in front of it: one declaration at a time.
       const alone = await declareScenario(base, slack, 'solo', 50, 1);
@@ -432,6 +463,15 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
         one_at_a_time_p50_ms: alone.p50,
         one_at_a_time_p99_ms: alone.p99,
         one_at_a_time_ratio: +(alone.p99 / floor).toFixed(2),
+        // CPU per incident during the burst (user + system, ms): the bot, this process (load generator and
+        // fake Slack), PostgreSQL's processes (none with PGlite, which is inside the bot); and how busy
+        // the machine's cores were meanwhile, all processes together.
+        burst_cpu_ms_per_incident_bot: +(spent.bot / 500).toFixed(2),
+        burst_cpu_ms_per_incident_bench: +(spent.bench / 500).toFixed(2),
+        burst_cpu_ms_per_incident_postgres: db.sql ? +(spent.postgres / 500).toFixed(2) : null,
+        burst_cores_busy: +((spent.bot + spent.bench + spent.postgres) / spent.wall / cpus().length).toFixed(
+          2,
+        ),
       };
       await new Promise((r) => setTimeout(r, 5000));
       results.memory = { peak_rss_mb: Math.round(peak), idle_rss_mb: Math.round(rssMb(pid)) };
@@ -484,10 +524,12 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
         const seconds = (Date.now() - t0) / 1000;
         await Promise.all(bots.map((b) => b.ready()));
         const cpuBefore = bots.map((b) => cpuMs(b.child.pid as number));
+        const postgresBefore = postgresCpuMs();
         await sql`insert into timers (key, kind, payload, scheduled_for, due_at, created_at)
           select 'hot:' || g, 'incident.refresh', jsonb_build_object('incidentId', gen_random_uuid()), now() + interval '2 seconds', now() + interval '2 seconds', now() from generate_series(1, 10000) g`;
         const { firstFireAt: _, ...running } = await fired('hot');
         const cpu = bots.reduce((sum, b, i) => sum + cpuMs(b.child.pid as number) - (cpuBefore[i] ?? 0), 0);
+        const postgresCpu = postgresCpuMs() - postgresBefore;
         for (const b of bots) await b.kill('SIGTERM');
         for (const [i, b] of bots.entries()) {
           reportProfile(tag(`timers, replica ${i + 1} of ${replicas}`), b.profileDir, {
@@ -506,6 +548,8 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
           running_lag_p99_ms: running.lag_p99_ms,
           // The replicas' own CPU (user + system, from /proc) while the running 10,000 fired.
           running_cpu_ms_per_fire: +(cpu / 10000).toFixed(3),
+          // PostgreSQL's CPU meanwhile (its processes, from /proc): claims, reads and completions.
+          running_postgres_cpu_ms_per_fire: +(postgresCpu / 10000).toFixed(3),
         };
       }
       results.timers = timers;
@@ -587,6 +631,11 @@ async function main() {
   row('declare', 'incidents/s (acknowledged/s)', ({ declare: d }) =>
     d ? `${d.incidents_per_s} (${d.acked_per_s})` : undefined,
   );
+  row('declare', 'CPU per incident: bot / bench / PostgreSQL; cores busy', ({ declare: d }) =>
+    d?.burst_cores_busy != null
+      ? `${d.burst_cpu_ms_per_incident_bot} / ${d.burst_cpu_ms_per_incident_bench} / ${d.burst_cpu_ms_per_incident_postgres ?? '—'} ms; ${Math.round(d.burst_cores_busy * 100)}%`
+      : undefined,
+  );
   row('declare (50 one at a time)', 'submit → card pinned p50 / p99; p99 / floor', ({ declare: d }) =>
     d
       ? `${d.one_at_a_time_p50_ms} / ${d.one_at_a_time_p99_ms} ms; ${d.one_at_a_time_ratio} × ${d.floor_ms} ms`
@@ -603,12 +652,16 @@ async function main() {
         ? `${t.fires_per_s}/s, ${t.duplicates}, ${t.lag_p99_ms} ms (first fire ${t.first_fire_after_start_ms} ms after start)`
         : undefined;
     });
-    row(`timers (${r}, running)`, 'fires/s, duplicates, lag p99; CPU per fire', ({ timers }) => {
-      const t = of(timers);
-      return t
-        ? `${t.running_fires_per_s}/s, ${t.running_duplicates}, ${t.running_lag_p99_ms} ms; ${t.running_cpu_ms_per_fire} ms`
-        : undefined;
-    });
+    row(
+      `timers (${r}, running)`,
+      'fires/s, duplicates, lag p99; CPU per fire: bots / PostgreSQL',
+      ({ timers }) => {
+        const t = of(timers);
+        return t
+          ? `${t.running_fires_per_s}/s, ${t.running_duplicates}, ${t.running_lag_p99_ms} ms; ${t.running_cpu_ms_per_fire} / ${t.running_postgres_cpu_ms_per_fire} ms`
+          : undefined;
+      },
+    );
   }
   row('alerts (400 × 50 at 8)', 'accepted/s; answer p50 / p99', ({ alerts: x }) =>
     x ? `${x.accepted_per_s}/s; ${x.answer_p50_ms} / ${x.answer_p99_ms} ms` : undefined,
