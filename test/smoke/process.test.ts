@@ -93,6 +93,24 @@ describe('the built program', () => {
     }
   });
 
+  it('is bundled without the modules Bolt requires and the bot never calls, and with zod in English only', () => {
+    // esbuild heads each bundled module with a comment naming its file (scripts/bundle.mjs).
+    const bundled = new Set(
+      [...readFileSync(join(ROOT, 'dist/main.js'), 'utf8').matchAll(/^\/\/ (node_modules\/\S+)$/gm)].map(
+        (m) => m[1] as string,
+      ),
+    );
+    const from = (prefix: string) => [...bundled].filter((file) => file.startsWith(prefix));
+    // Loaded from node_modules on first use, which on HTTP never comes.
+    for (const deferred of ['iconv-lite', '@slack/oauth', '@slack/socket-mode', 'express', 'jsonwebtoken'])
+      expect(from(`node_modules/${deferred}/`)).toEqual([]);
+    expect(from('node_modules/zod/v4/locales/')).toEqual(['node_modules/zod/v4/locales/en.js']);
+    // What runs is there: Bolt, zod's schemas, postgres.js.
+    expect(from('node_modules/@slack/bolt/').length).toBeGreaterThan(0);
+    expect(from('node_modules/zod/v4/classic/').length).toBeGreaterThan(0);
+    expect(from('node_modules/postgres/').length).toBeGreaterThan(0);
+  });
+
   it('refuses to start on PostgreSQL, in one line, when postgres.js lacks its patch (an install that skipped patch-package)', () => {
     // The built program beside a node_modules that is the project's, except for an unpatched postgres.js.
     const copy = mkdtempSync(join(tmpdir(), 'incident-bot-unpatched-'));
