@@ -29,9 +29,14 @@ import { formatSoak, soak, soakDurationMs, soakJson } from './soak.js';
 const LATENCY_MS = 20;
 /** `npm run bench -- --only=timers` runs one scenario (ack, declare, timers or alerts); results.json is left alone. */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const want = (scenario: 'ack' | 'declare' | 'timers' | 'alerts') => !only || only === scenario;
+const SCENARIOS = ['ack', 'declare', 'timers', 'alerts'] as const;
+if (only !== undefined && !(SCENARIOS as readonly string[]).includes(only))
+  throw new Error(`--only=${only}: the scenarios are ${SCENARIOS.join(', ')}`);
+const want = (scenario: (typeof SCENARIOS)[number]) => !only || only === scenario;
 /** `npm run bench -- --db=pglite` runs on one database (results.json is then left alone). */
 const onlyDb = process.argv.find((a) => a.startsWith('--db='))?.slice('--db='.length);
+if (onlyDb !== undefined && onlyDb !== 'postgres' && onlyDb !== 'pglite')
+  throw new Error(`--db=${onlyDb}: the databases are postgres and pglite`);
 /**
  * `npm run bench -- --profile` runs the bot (and bare Bolt) under `node --cpu-prof` and prints where their
  * CPU time went, per scenario. Profiling slows everything down, so results.json is left alone.
@@ -565,6 +570,58 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
   return results;
 }
 
+/** JSON in and out of a Slack-message-sized object 20,000 times, best of three, in ms: one core's speed. */
+const SPEED_LOOP = `
+const message = { channel: 'C0BENCH01', text: 'x'.repeat(200), blocks: Array.from({ length: 20 }, (_, i) => ({
+  type: 'section', text: { type: 'mrkdwn', text: '*Line ' + i + '* for <@U0BENCH01> in <#C0BENCH01>' } })) };
+const run = () => {
+  const started = performance.now();
+  let blocks = 0;
+  for (let i = 0; i < 20000; i++) blocks += JSON.parse(JSON.stringify(message)).blocks.length;
+  if (blocks !== 400000) throw new Error('the loop lost blocks');
+  return performance.now() - started;
+};
+console.log(Math.round(Math.min(run(), run(), run())));
+`;
+
+/**
+ * How fast the machine is at the start of the run, before any scenario: the same JavaScript work on each
+ * core in turn (pinned with `taskset`; unpinned when there is none) and, with PostgreSQL, how many
+ * `select 1` round trips one connection makes in a second. Neither is a target. The throughput figures
+ * move with the machine, and these say which machine a run had: on 2026-11-30 the two cores of the same
+ * machine ran the loop in 264–286 and 424–469 ms.
+ */
+async function machineSpeed(url: string | undefined) {
+  const node = [process.execPath, '-e', SPEED_LOOP];
+  const runLoop = (core?: number) =>
+    Number(
+      core === undefined
+        ? execFileSync(node[0] as string, node.slice(1), { encoding: 'utf8' })
+        : execFileSync('taskset', ['-c', String(core), ...node], { encoding: 'utf8' }),
+    );
+  let jsMsPerCore: number[];
+  try {
+    jsMsPerCore = cpus().map((_, core) => runLoop(core));
+  } catch {
+    // No taskset here: one run, on whichever core it lands.
+    jsMsPerCore = [runLoop()];
+  }
+  let roundTrips: number | null = null;
+  if (url) {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    await sql`select 1`;
+    const started = performance.now();
+    let n = 0;
+    while (performance.now() - started < 1000) {
+      await sql`select 1`;
+      n++;
+    }
+    roundTrips = Math.round((n * 1000) / (performance.now() - started));
+    await sql.end();
+  }
+  return { js_ms_per_core: jsMsPerCore, postgres_round_trips_per_s: roundTrips };
+}
+
 async function main() {
   // `npm run build`, as `npm start` runs it: compiled, then bundled into dist/main.js. (Until 2026-11-30
   // this ran tsc alone, so the runs after the bundle came measured the unbundled program.)
@@ -598,6 +655,7 @@ async function main() {
     (d) => !onlyDb || d === onlyDb,
   ) as ('postgres' | 'pglite')[];
   if (databases.length === 0) throw new Error(`--db=${onlyDb}: PostgreSQL needs DATABASE_URL`);
+  const machine = await machineSpeed(databases.includes('postgres') ? process.env.DATABASE_URL : undefined);
   const runs: Partial<Record<'postgres' | 'pglite', Run>> = {};
   for (const database of databases) runs[database] = await scenarios(database);
   const primary = runs[databases[0] as 'postgres' | 'pglite'];
@@ -606,6 +664,7 @@ async function main() {
     node: process.version,
     cpus: cpus().length,
     slack_latency_ms: LATENCY_MS,
+    machine,
     ...primary,
     ...(runs.pglite && databases[0] !== 'pglite' ? { pglite: runs.pglite } : {}),
   };
@@ -613,6 +672,9 @@ async function main() {
     writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(
     `\nbench — ${databases.join(' and ')}, node ${process.version}, ${cpus().length} cores, fake Slack answering after ${LATENCY_MS} ms\n`,
+  );
+  console.log(
+    `machine at the start: ${machine.js_ms_per_core.join(' / ')} ms for the JavaScript loop on each core (lower is faster)${machine.postgres_round_trips_per_s === null ? '' : `, ${machine.postgres_round_trips_per_s} PostgreSQL round trips/s on one connection`}\n`,
   );
   console.log(`| scenario | figure | ${databases.join(' | ')} |`);
   console.log(`| --- | --- |${databases.map(() => ' --- |').join('')}`);
