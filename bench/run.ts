@@ -655,9 +655,16 @@ async function main() {
     (d) => !onlyDb || d === onlyDb,
   ) as ('postgres' | 'pglite')[];
   if (databases.length === 0) throw new Error(`--db=${onlyDb}: PostgreSQL needs DATABASE_URL`);
-  const machine = await machineSpeed(databases.includes('postgres') ? process.env.DATABASE_URL : undefined);
+  const measureMachine = () =>
+    machineSpeed(databases.includes('postgres') ? process.env.DATABASE_URL : undefined);
+  // Before and after the scenarios: the host can change under a run that takes minutes.
+  const machine = {
+    start: await measureMachine(),
+    end: undefined as Awaited<ReturnType<typeof measureMachine>> | undefined,
+  };
   const runs: Partial<Record<'postgres' | 'pglite', Run>> = {};
   for (const database of databases) runs[database] = await scenarios(database);
+  machine.end = await measureMachine();
   const primary = runs[databases[0] as 'postgres' | 'pglite'];
   const results: Record<string, unknown> = {
     database: databases[0],
@@ -673,9 +680,14 @@ async function main() {
   console.log(
     `\nbench — ${databases.join(' and ')}, node ${process.version}, ${cpus().length} cores, fake Slack answering after ${LATENCY_MS} ms\n`,
   );
-  console.log(
-    `machine at the start: ${machine.js_ms_per_core.join(' / ')} ms for the JavaScript loop on each core (lower is faster)${machine.postgres_round_trips_per_s === null ? '' : `, ${machine.postgres_round_trips_per_s} PostgreSQL round trips/s on one connection`}\n`,
-  );
+  for (const [when, speed] of Object.entries(machine)) {
+    if (!speed) continue;
+    const roundTrips = speed.postgres_round_trips_per_s;
+    console.log(
+      `machine at the ${when}: ${speed.js_ms_per_core.join(' / ')} ms for the JavaScript loop on each core (lower is faster)${roundTrips === null ? '' : `, ${roundTrips} PostgreSQL round trips/s on one connection`}`,
+    );
+  }
+  console.log('');
   console.log(`| scenario | figure | ${databases.join(' | ')} |`);
   console.log(`| --- | --- |${databases.map(() => ' --- |').join('')}`);
   const row = (scenario: string, figure: string, cell: (r: Run) => string | undefined) => {
