@@ -62,10 +62,11 @@ const pct = (xs: number[], p: number) => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN);
 };
 /** A process's CPU time so far (user + system) in ms, from /proc (clock ticks of 10 ms). */
-const cpuMs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+const cpuMsOf = (stat: string) => {
+  const fields = stat.split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
 };
+const cpuMs = (pid: number) => cpuMsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 /**
  * PostgreSQL's CPU time so far: every server process on the machine (backends and background workers),
  * from /proc. The bench's own database is the only busy one while it runs.
@@ -76,7 +77,7 @@ const postgresCpuMs = () => {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.includes(' (postgres) ')) ms += cpuMs(Number(entry));
+      if (stat.includes(' (postgres) ')) ms += cpuMsOf(stat);
     } catch {
       // The process ended between the listing and the read.
     }
@@ -585,19 +586,19 @@ console.log(Math.round(Math.min(run(), run(), run())));
 `;
 
 /**
- * How fast the machine is at the start of the run, before any scenario: the same JavaScript work on each
- * core in turn (pinned with `taskset`; unpinned when there is none) and, with PostgreSQL, how many
- * `select 1` round trips one connection makes in a second. Neither is a target. The throughput figures
- * move with the machine, and these say which machine a run had: on 2026-11-30 the two cores of the same
- * machine ran the loop in 264–286 and 424–469 ms.
+ * How fast the machine is (measured before and after the scenarios): the same JavaScript work on each core
+ * in turn (pinned with `taskset`; unpinned when there is none) and, with PostgreSQL, how many `select 1`
+ * round trips one connection makes in a second. Neither is a target. The throughput figures move with the
+ * machine, and these say which machine a run had: on 2026-11-30 the two cores of the same machine ran the
+ * loop in 255–286 and 394–469 ms, the slow one changing sides between runs.
  */
 async function machineSpeed(url: string | undefined) {
-  const node = [process.execPath, '-e', SPEED_LOOP];
+  const loop = [process.execPath, '-e', SPEED_LOOP];
   const runLoop = (core?: number) =>
     Number(
       core === undefined
-        ? execFileSync(node[0] as string, node.slice(1), { encoding: 'utf8' })
-        : execFileSync('taskset', ['-c', String(core), ...node], { encoding: 'utf8' }),
+        ? execFileSync(process.execPath, loop.slice(1), { encoding: 'utf8' })
+        : execFileSync('taskset', ['-c', String(core), ...loop], { encoding: 'utf8' }),
     );
   let jsMsPerCore: number[];
   try {
@@ -658,13 +659,10 @@ async function main() {
   const measureMachine = () =>
     machineSpeed(databases.includes('postgres') ? process.env.DATABASE_URL : undefined);
   // Before and after the scenarios: the host can change under a run that takes minutes.
-  const machine = {
-    start: await measureMachine(),
-    end: undefined as Awaited<ReturnType<typeof measureMachine>> | undefined,
-  };
+  const machineAtStart = await measureMachine();
   const runs: Partial<Record<'postgres' | 'pglite', Run>> = {};
   for (const database of databases) runs[database] = await scenarios(database);
-  machine.end = await measureMachine();
+  const machine = { start: machineAtStart, end: await measureMachine() };
   const primary = runs[databases[0] as 'postgres' | 'pglite'];
   const results: Record<string, unknown> = {
     database: databases[0],
@@ -681,7 +679,6 @@ async function main() {
     `\nbench — ${databases.join(' and ')}, node ${process.version}, ${cpus().length} cores, fake Slack answering after ${LATENCY_MS} ms\n`,
   );
   for (const [when, speed] of Object.entries(machine)) {
-    if (!speed) continue;
     const roundTrips = speed.postgres_round_trips_per_s;
     console.log(
       `machine at the ${when}: ${speed.js_ms_per_core.join(' / ')} ms for the JavaScript loop on each core (lower is faster)${roundTrips === null ? '' : `, ${roundTrips} PostgreSQL round trips/s on one connection`}`,
