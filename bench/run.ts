@@ -69,15 +69,16 @@ const cpuMsOf = (stat: string) => {
 const cpuMs = (pid: number) => cpuMsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 /**
  * PostgreSQL's CPU time so far: every server process on the machine (backends and background workers),
- * from /proc. The bench's own database is the only busy one while it runs.
+ * from /proc. The bench's own database is the only busy one while it runs. Null when no PostgreSQL runs
+ * on this machine (DATABASE_URL names another host): its CPU cannot be read from here.
  */
-const postgresCpuMs = () => {
-  let ms = 0;
+const postgresCpuMs = (): number | null => {
+  let ms: number | null = null;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.includes(' (postgres) ')) ms += cpuMsOf(stat);
+      if (stat.includes(' (postgres) ')) ms = (ms ?? 0) + cpuMsOf(stat);
     } catch {
       // The process ended between the listing and the read.
     }
@@ -447,12 +448,17 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
       }, 100);
       // Where the burst's CPU goes: the burst runs the two cores full, so each process's share per incident
       // says what the rate is made of.
-      const before = { bot: cpuMs(pid), bench: ownCpuMs(), postgres: postgresCpuMs(), at: performance.now() };
+      const before = {
+        bot: cpuMs(pid),
+        bench: ownCpuMs(),
+        postgres: db.sql ? postgresCpuMs() : null,
+        at: performance.now(),
+      };
       const loaded = await declareScenario(base, slack, 'decl', 500, 20);
       const spent = {
         bot: cpuMs(pid) - before.bot,
         bench: ownCpuMs() - before.bench,
-        postgres: db.sql ? postgresCpuMs() - before.postgres : 0,
+        postgres: before.postgres === null ? null : (postgresCpuMs() ?? before.postgres) - before.postgres,
         wall: performance.now() - before.at,
       };
       clearInterval(sampler);
@@ -474,10 +480,14 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
         // the machine's cores were meanwhile, all processes together.
         burst_cpu_ms_per_incident_bot: +(spent.bot / 500).toFixed(2),
         burst_cpu_ms_per_incident_bench: +(spent.bench / 500).toFixed(2),
-        burst_cpu_ms_per_incident_postgres: db.sql ? +(spent.postgres / 500).toFixed(2) : null,
-        burst_cores_busy: +((spent.bot + spent.bench + spent.postgres) / spent.wall / cpus().length).toFixed(
-          2,
-        ),
+        burst_cpu_ms_per_incident_postgres:
+          spent.postgres === null ? null : +(spent.postgres / 500).toFixed(2),
+        // This machine's cores: a PostgreSQL on another host is not counted.
+        burst_cores_busy: +(
+          (spent.bot + spent.bench + (spent.postgres ?? 0)) /
+          spent.wall /
+          cpus().length
+        ).toFixed(2),
       };
       await new Promise((r) => setTimeout(r, 5000));
       results.memory = { peak_rss_mb: Math.round(peak), idle_rss_mb: Math.round(rssMb(pid)) };
@@ -535,7 +545,8 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
           select 'hot:' || g, 'incident.refresh', jsonb_build_object('incidentId', gen_random_uuid()), now() + interval '2 seconds', now() + interval '2 seconds', now() from generate_series(1, 10000) g`;
         const { firstFireAt: _, ...running } = await fired('hot');
         const cpu = bots.reduce((sum, b, i) => sum + cpuMs(b.child.pid as number) - (cpuBefore[i] ?? 0), 0);
-        const postgresCpu = postgresCpuMs() - postgresBefore;
+        const postgresCpu =
+          postgresBefore === null ? null : (postgresCpuMs() ?? postgresBefore) - postgresBefore;
         for (const b of bots) await b.kill('SIGTERM');
         for (const [i, b] of bots.entries()) {
           reportProfile(tag(`timers, replica ${i + 1} of ${replicas}`), b.profileDir, {
@@ -555,7 +566,7 @@ async function scenarios(database: 'postgres' | 'pglite'): Promise<Run> {
           // The replicas' own CPU (user + system, from /proc) while the running 10,000 fired.
           running_cpu_ms_per_fire: +(cpu / 10000).toFixed(3),
           // PostgreSQL's CPU meanwhile (its processes, from /proc): claims, reads and completions.
-          running_postgres_cpu_ms_per_fire: +(postgresCpu / 10000).toFixed(3),
+          running_postgres_cpu_ms_per_fire: postgresCpu === null ? null : +(postgresCpu / 10000).toFixed(3),
         };
       }
       results.timers = timers;
@@ -729,7 +740,7 @@ async function main() {
       ({ timers }) => {
         const t = of(timers);
         return t
-          ? `${t.running_fires_per_s}/s, ${t.running_duplicates}, ${t.running_lag_p99_ms} ms; ${t.running_cpu_ms_per_fire} / ${t.running_postgres_cpu_ms_per_fire} ms`
+          ? `${t.running_fires_per_s}/s, ${t.running_duplicates}, ${t.running_lag_p99_ms} ms; ${t.running_cpu_ms_per_fire} / ${t.running_postgres_cpu_ms_per_fire ?? '—'} ms`
           : undefined;
       },
     );
